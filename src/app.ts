@@ -1,0 +1,56 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import { conversationRoutes } from './conversations/routes.js';
+import type { Database } from './db/tables.js';
+import { bearerAuth } from './http/auth.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { normaliseQuery } from './http/query-hooks.js';
+
+export interface AppOptions {
+  config: Pick<Config, 'baseDomain'>;
+  db: Kysely<Database>;
+  logger?: FastifyServerOptions['logger'];
+}
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The whole HTTP application, ready for `inject` or `listen`; it never listens by itself. */
+export async function buildApp({ config, db, logger = false }: AppOptions) {
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    ajv: {
+      customOptions: {
+        // A repeated parameter arrives as an array; 'array' coercion would quietly take its first value.
+        coerceTypes: true,
+        // Unknown body keys are rejected with a 422 rather than silently dropped.
+        removeAdditional: false,
+        // Annotation only: the preValidation hook acts on it (see http/query-hooks.ts).
+        keywords: ['x-case-insensitive'],
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  // JSON is the only body the API takes; Fastify's default text/plain parser would let other bodies reach validation.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('preValidation', normaliseQuery);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', bearerAuth(db, config.baseDomain));
+      await api.register(conversationRoutes, { db });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

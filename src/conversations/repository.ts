@@ -1,0 +1,283 @@
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { escapeLike } from '../db/dialect.js';
+import type { Database } from '../db/tables.js';
+import { UUID_PATTERN } from '../shared/schemas.js';
+import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
+
+/** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
+export interface ConversationFilters {
+  phone?: string;
+  contactUuid?: string;
+  agentUuid?: string;
+  campaignUuid?: string;
+  taskUuid?: string;
+  channel?: string;
+  status?: string;
+}
+
+export interface PageRequest {
+  sortBy: (typeof SORT_KEYS)[number];
+  sortDir: (typeof SORT_DIRECTIONS)[number];
+  limit: number;
+  offset: number;
+}
+
+/** Filters turned into internal ids; a uuid that names nothing in the workspace means an empty result. */
+interface ResolvedFilters {
+  phonePattern?: string;
+  contactId?: number;
+  agentId?: number;
+  campaignId?: number;
+  conversationId?: number;
+  channel?: string;
+  status?: string;
+}
+
+const isUuid = new RegExp(UUID_PATTERN);
+
+async function idByUuid(db: Kysely<Database>, table: 'agents' | 'contacts' | 'campaigns', workspaceId: number, uuid: string) {
+  const row = await db.selectFrom(table).select('id').where('workspace_id', '=', workspaceId).where('uuid', '=', uuid).executeTakeFirst();
+  return row?.id;
+}
+
+/** task → its third_party_id → the call with that uuid → that call's conversation. */
+async function conversationIdOfTask(db: Kysely<Database>, workspaceId: number, taskUuid: string) {
+  const task = await db
+    .selectFrom('tasks')
+    .select('third_party_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('uuid', '=', taskUuid)
+    .executeTakeFirst();
+  // A third_party_id that is not a uuid can name no call (and PostgreSQL would reject comparing it to one).
+  if (!task?.third_party_id || !isUuid.test(task.third_party_id)) return undefined;
+  const call = await db
+    .selectFrom('calls')
+    .select('conversation_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('uuid', '=', task.third_party_id.toLowerCase())
+    .executeTakeFirst();
+  return call?.conversation_id;
+}
+
+async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters: ConversationFilters): Promise<ResolvedFilters | null> {
+  const resolved: ResolvedFilters = { channel: filters.channel, status: filters.status };
+  if (filters.phone !== undefined) resolved.phonePattern = `%${escapeLike(filters.phone)}%`;
+  if (filters.contactUuid && (resolved.contactId = await idByUuid(db, 'contacts', workspaceId, filters.contactUuid)) === undefined)
+    return null;
+  if (filters.agentUuid && (resolved.agentId = await idByUuid(db, 'agents', workspaceId, filters.agentUuid)) === undefined) return null;
+  if (filters.campaignUuid && (resolved.campaignId = await idByUuid(db, 'campaigns', workspaceId, filters.campaignUuid)) === undefined) {
+    return null;
+  }
+  if (filters.taskUuid && (resolved.conversationId = await conversationIdOfTask(db, workspaceId, filters.taskUuid)) === undefined) {
+    return null;
+  }
+  return resolved;
+}
+
+function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters) {
+  let query = db.selectFrom('conversations as c').where('c.workspace_id', '=', workspaceId);
+  if (f.status !== undefined) query = query.where('c.status', '=', f.status);
+  if (f.channel !== undefined) query = query.where('c.channel', '=', f.channel);
+  if (f.agentId !== undefined) query = query.where('c.agent_id', '=', f.agentId);
+  if (f.contactId !== undefined) query = query.where('c.contact_id', '=', f.contactId);
+  if (f.conversationId !== undefined) query = query.where('c.id', '=', f.conversationId);
+  if (f.campaignId !== undefined) {
+    const campaignId = f.campaignId;
+    query = query.where('c.id', 'in', (eb) =>
+      eb
+        .selectFrom('calls')
+        .select('calls.conversation_id')
+        .where('calls.workspace_id', '=', workspaceId)
+        .where('calls.campaign_id', '=', campaignId),
+    );
+  }
+  if (f.phonePattern !== undefined) {
+    const pattern = f.phonePattern;
+    query = query.where('c.contact_id', 'in', (eb) =>
+      eb
+        .selectFrom('contacts')
+        .select('contacts.id')
+        .where('contacts.workspace_id', '=', workspaceId)
+        // ESCAPE makes % and _ in the user's input literal; both dialects read '\' the same way.
+        .where(sql<boolean>`contacts.phone_digits like ${pattern} escape '\\'`),
+    );
+  }
+  return query;
+}
+
+export interface ConversationRow {
+  id: number;
+  uuid: string;
+  type: string;
+  status: string;
+  responded_by: string | null;
+  is_simulation: number;
+  timestamp: number;
+  created_at: number;
+  updated_at: number;
+  channel: string;
+  agent_uuid: string | null;
+  listing_uuid: string | null;
+  contact_uuid: string;
+  contact_name: string | null;
+  contact_surname: string | null;
+  contact_phone_number: string | null;
+  contact_email: string | null;
+  call_uuid: string | null;
+  call_direction: string | null;
+  call_status: string | null;
+  call_duration: number | null;
+  call_recording_url: string | null;
+  call_handled_by: string | null;
+  call_summary: string | null;
+  call_timestamp: number | null;
+  campaign_uuid: string | null;
+}
+
+export interface ConversationRecord {
+  row: ConversationRow;
+  sessionUuids: string[];
+  taskUuids: string[];
+}
+
+/** Which conversations to load: ids, or a query selecting them (so a page needs no round trip for its ids). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type IdSource = number[] | SelectQueryBuilder<any, any, { id: number }>;
+
+/**
+ * Reads whole conversations (with contact, call, campaign, sessions and tasks) in three queries
+ * whatever their number: one joined row each, then sessions and tasks for all of them at once.
+ */
+async function loadConversations(
+  db: Kysely<Database>,
+  workspaceId: number,
+  ids: IdSource,
+  order: Pick<PageRequest, 'sortBy' | 'sortDir'> = { sortBy: 'created_at', sortDir: 'desc' },
+): Promise<ConversationRecord[]> {
+  const rows = await db
+    .selectFrom('conversations as c')
+    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .leftJoin('agents as a', 'a.id', 'c.agent_id')
+    .leftJoin('listings as l', 'l.id', 'c.listing_id')
+    .leftJoin('calls as k', (join) => join.onRef('k.workspace_id', '=', 'c.workspace_id').onRef('k.conversation_id', '=', 'c.id'))
+    .leftJoin('campaigns as cp', 'cp.id', 'k.campaign_id')
+    .select([
+      'c.id',
+      'c.uuid',
+      'c.type',
+      'c.status',
+      'c.responded_by',
+      'c.is_simulation',
+      'c.timestamp',
+      'c.created_at',
+      'c.updated_at',
+      'c.channel',
+      'a.uuid as agent_uuid',
+      'l.uuid as listing_uuid',
+      'ct.uuid as contact_uuid',
+      'ct.name as contact_name',
+      'ct.surname as contact_surname',
+      'ct.phone_number as contact_phone_number',
+      'ct.email as contact_email',
+      'k.uuid as call_uuid',
+      'k.direction as call_direction',
+      'k.status as call_status',
+      'k.duration as call_duration',
+      'k.recording_url as call_recording_url',
+      'k.handled_by as call_handled_by',
+      'k.summary as call_summary',
+      'k.timestamp as call_timestamp',
+      'cp.uuid as campaign_uuid',
+    ])
+    .where('c.workspace_id', '=', workspaceId)
+    .where('c.id', 'in', ids)
+    .orderBy(`c.${order.sortBy}`, order.sortDir)
+    .orderBy('c.id', order.sortDir)
+    .execute();
+  if (rows.length === 0) return [];
+
+  const conversationIds = rows.map((row) => row.id);
+  const callUuids = rows.flatMap((row) => (row.call_uuid ? [row.call_uuid] : []));
+  const [sessions, tasks] = await Promise.all([
+    db
+      .selectFrom('sessions')
+      .select(['conversation_id', 'uuid'])
+      .where('workspace_id', '=', workspaceId)
+      .where('conversation_id', 'in', conversationIds)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute(),
+    callUuids.length === 0
+      ? Promise.resolve([])
+      : db
+          .selectFrom('tasks')
+          .select(['third_party_id', 'uuid'])
+          .where('workspace_id', '=', workspaceId)
+          .where('third_party_id', 'in', callUuids)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute(),
+  ]);
+
+  const sessionsOf = groupUuids(sessions, (s) => s.conversation_id);
+  const tasksOf = groupUuids(tasks, (t) => t.third_party_id);
+  return rows.map((row) => ({
+    row: row as ConversationRow,
+    sessionUuids: sessionsOf.get(row.id) ?? [],
+    taskUuids: (row.call_uuid && tasksOf.get(row.call_uuid)) || [],
+  }));
+}
+
+function groupUuids<T extends { uuid: string }, K>(items: T[], keyOf: (item: T) => K): Map<K, string[]> {
+  const groups = new Map<K, string[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item.uuid);
+    else groups.set(key, [item.uuid]);
+  }
+  return groups;
+}
+
+export async function listConversations(
+  db: Kysely<Database>,
+  workspaceId: number,
+  filters: ConversationFilters,
+  page: PageRequest,
+): Promise<{ total: number; records: ConversationRecord[] }> {
+  const resolved = await resolveFilters(db, workspaceId, filters);
+  if (!resolved) return { total: 0, records: [] };
+
+  const counted = await matching(db, workspaceId, resolved)
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
+  const total = Number(counted.total);
+  if (page.offset >= total) return { total, records: [] };
+
+  // The page is chosen through the narrow sort index first and only its rows are joined:
+  // joining before OFFSET would join every skipped row too.
+  const records = await loadConversations(
+    db,
+    workspaceId,
+    matching(db, workspaceId, resolved)
+      .select('c.id')
+      .orderBy(`c.${page.sortBy}`, page.sortDir)
+      .orderBy('c.id', page.sortDir)
+      .limit(page.limit)
+      .offset(page.offset),
+    page,
+  );
+  return { total, records };
+}
+
+export async function findConversation(db: Kysely<Database>, workspaceId: number, uuid: string): Promise<ConversationRecord | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('uuid', '=', uuid)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const [record] = await loadConversations(db, workspaceId, [row.id]);
+  return record;
+}

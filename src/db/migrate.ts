@@ -1,0 +1,15 @@
+import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
+import * as createCoreTables from './migrations/2026-11-25T120000-create-core-tables.js';
+
+/** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
+const migrations: Record<string, Migration> = {
+  '2026-11-25T120000-create-core-tables': createCoreTables,
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}

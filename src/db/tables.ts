@@ -1,0 +1,130 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** Seconds since the Unix epoch, UTC. The API only ever shows whole seconds, so that is what is stored. */
+export type EpochSeconds = number;
+/** 0 or 1: one representation of a flag that both SQLite and PostgreSQL index and compare alike. */
+export type Flag = 0 | 1;
+
+type Id = Generated<number>;
+
+export interface WorkspacesTable {
+  id: Id;
+  uuid: string;
+  subdomain: string;
+  name: string;
+  created_at: EpochSeconds;
+}
+
+export interface ApiTokensTable {
+  id: Id;
+  workspace_id: number;
+  /** The non-secret part of a token, shown by `token list` and used to find the row. */
+  public_id: string;
+  name: string;
+  /** SHA-256 of the secret part, hex. The token itself is never stored. */
+  secret_hash: string;
+  created_at: EpochSeconds;
+  revoked_at: EpochSeconds | null;
+}
+
+interface UuidEntityTable {
+  id: Id;
+  workspace_id: number;
+  uuid: string;
+  created_at: EpochSeconds;
+}
+
+export type AgentsTable = UuidEntityTable;
+export type CampaignsTable = UuidEntityTable;
+export type ListingsTable = UuidEntityTable;
+
+export interface ContactsTable extends UuidEntityTable {
+  name: string | null;
+  surname: string | null;
+  phone_number: string | null;
+  /** phone_number without the characters the phone filter ignores; what the filter matches against. */
+  phone_digits: string | null;
+  email: string | null;
+  updated_at: EpochSeconds;
+}
+
+export interface ConversationsTable {
+  id: Id;
+  workspace_id: number;
+  uuid: string;
+  type: string;
+  status: string;
+  responded_by: string | null;
+  is_simulation: Flag;
+  channel: string;
+  agent_id: number | null;
+  contact_id: number;
+  listing_id: number | null;
+  timestamp: EpochSeconds;
+  created_at: EpochSeconds;
+  updated_at: EpochSeconds;
+}
+
+export interface CallsTable {
+  id: Id;
+  workspace_id: number;
+  uuid: string;
+  conversation_id: number;
+  campaign_id: number | null;
+  direction: string | null;
+  status: string | null;
+  duration: number | null;
+  recording_url: string | null;
+  handled_by: string | null;
+  summary: string | null;
+  timestamp: EpochSeconds | null;
+}
+
+export interface SessionsTable {
+  id: Id;
+  workspace_id: number;
+  uuid: string;
+  conversation_id: number;
+  started_at: EpochSeconds | null;
+  ended_at: EpochSeconds | null;
+  last_activity_at: EpochSeconds | null;
+  summary: string | null;
+  created_at: EpochSeconds;
+  updated_at: EpochSeconds;
+}
+
+export interface TasksTable extends UuidEntityTable {
+  /** The uuid of the call this task belongs to, as the platform that created the task knows it. */
+  third_party_id: string | null;
+}
+
+export interface MessagesTable {
+  id: Id;
+  workspace_id: number;
+  uuid: string;
+  conversation_id: number;
+  session_id: number | null;
+  sender: string;
+  message_type: string | null;
+  content: string;
+  created_at: EpochSeconds;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  api_tokens: ApiTokensTable;
+  agents: AgentsTable;
+  campaigns: CampaignsTable;
+  listings: ListingsTable;
+  contacts: ContactsTable;
+  conversations: ConversationsTable;
+  calls: CallsTable;
+  sessions: SessionsTable;
+  tasks: TasksTable;
+  messages: MessagesTable;
+}
+
+export type Workspace = Selectable<WorkspacesTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
+export type NewConversation = Insertable<ConversationsTable>;
+export type NewCall = Insertable<CallsTable>;

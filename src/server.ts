@@ -1,0 +1,57 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { seedDemoWorkspace } from './demo/demo-workspace.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`parley: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const database = openDatabase(config.database);
+  await migrateToLatest(database.db);
+  const demo = config.database.dialect === 'sqlite' ? await seedDemoWorkspace(database.db) : null;
+
+  const app = await buildApp({ config, db: database.db, logger: { level: config.logLevel } });
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  if (demo) {
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    console.log(
+      [
+        '',
+        `Created workspace "demo" with ${demo.conversations} conversations. Its API token (shown once):`,
+        '',
+        `  ${demo.token}`,
+        '',
+        'Try it:',
+        '',
+        `  curl -s 'http://${host}:${port}/api/v1/conversations?per_page=2' -H 'Authorization: Bearer ${demo.token}'`,
+        '',
+      ].join('\n'),
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('parley: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

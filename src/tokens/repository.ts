@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/tables.js';
+import { nowSeconds } from '../shared/time.js';
+import { issueToken } from './token.js';
+
+export interface TokenOwner {
+  workspaceId: number;
+  subdomain: string;
+  secretHash: string;
+}
+
+/** Creates a token and returns it in full: the only moment it exists outside the client's hands. */
+export async function createToken(db: Kysely<Database>, workspaceId: number, name: string): Promise<{ token: string; id: string }> {
+  const issued = issueToken();
+  await db
+    .insertInto('api_tokens')
+    .values({ workspace_id: workspaceId, public_id: issued.publicId, name, secret_hash: issued.secretHash, created_at: nowSeconds() })
+    .execute();
+  return { token: issued.token, id: issued.publicId };
+}
+
+export async function listTokens(db: Kysely<Database>, workspaceId: number) {
+  return db
+    .selectFrom('api_tokens')
+    .select(['public_id as id', 'name', 'created_at', 'revoked_at'])
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+/** Returns false when no active token has that id. */
+export async function revokeToken(db: Kysely<Database>, publicId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: nowSeconds() })
+    .where('public_id', '=', publicId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function findActiveToken(db: Kysely<Database>, publicId: string): Promise<TokenOwner | undefined> {
+  const row = await db
+    .selectFrom('api_tokens')
+    .innerJoin('workspaces', 'workspaces.id', 'api_tokens.workspace_id')
+    .select(['api_tokens.workspace_id', 'workspaces.subdomain', 'api_tokens.secret_hash'])
+    .where('api_tokens.public_id', '=', publicId)
+    .where('api_tokens.revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row && { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash };
+}
