@@ -2,11 +2,14 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
+import { analyticsRoutes } from './analytics/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import type { Database } from './db/tables.js';
 import { bearerAuth } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { normaliseQuery } from './http/query-hooks.js';
+import { messageRoutes } from './messages/routes.js';
+import { sessionRoutes } from './sessions/routes.js';
 
 export interface AppOptions {
   config: Pick<Config, 'baseDomain'>;
@@ -46,6 +49,9 @@ export async function buildApp({ config, db, logger = false }: AppOptions) {
     async (api) => {
       api.addHook('onRequest', bearerAuth(db, config.baseDomain));
       await api.register(conversationRoutes, { db });
+      await api.register(messageRoutes, { db });
+      await api.register(sessionRoutes, { db });
+      await api.register(analyticsRoutes, { db });
     },
     { prefix: '/api/v1' },
   );

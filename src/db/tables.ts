@@ -13,6 +13,8 @@ export interface WorkspacesTable {
   subdomain: string;
   name: string;
   created_at: EpochSeconds;
+  /** Moves on every write to the workspace's data; conditional GETs compare it (see http/etag.ts). */
+  data_version: Generated<number>;
 }
 
 export interface ApiTokensTable {

@@ -41,3 +41,50 @@ export const ErrorEnvelope = Type.Object({
   }),
 });
 export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
+
+export const MAX_PAGE = 2_147_483_647;
+export const MAX_PER_PAGE = 100;
+
+/** `page` and `per_page` as every paginated list takes them. */
+export function pageParameters(defaultPerPage: number) {
+  return {
+    page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1, description: 'Page number; a page past the end is empty' }),
+    per_page: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: defaultPerPage }),
+  };
+}
+
+/** The paginated envelope of the conversations list, shared by every list of the family. */
+export function Paginated<T extends TSchema>(item: T) {
+  return Type.Object({
+    success: Type.Boolean(),
+    message: Type.String(),
+    data: Type.Object({
+      current_page: Type.Integer(),
+      data: Type.Array(item),
+      per_page: Type.Integer(),
+      total: Type.Integer(),
+      last_page: Type.Integer(),
+    }),
+  });
+}
+
+/** A success envelope around one object. */
+export function Envelope<T extends TSchema>(data: T) {
+  return Type.Object({ success: Type.Boolean(), message: Type.String(), data });
+}
+
+/** `data` of a paginated envelope: `last_page` is never below 1, even for an empty result. */
+export function pageOf<T>(items: T[], total: number, page: number, perPage: number) {
+  return { current_page: page, data: items, per_page: perPage, total, last_page: Math.max(1, Math.ceil(total / perPage)) };
+}
+
+/** The error statuses a route under /api/v1 can answer with, all in the one envelope. */
+export const errorResponses = {
+  400: ErrorEnvelope,
+  401: ErrorEnvelope,
+  404: ErrorEnvelope,
+  409: ErrorEnvelope,
+  413: ErrorEnvelope,
+  422: ErrorEnvelope,
+  503: ErrorEnvelope,
+};

@@ -1,0 +1,20 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/tables.js';
+import { notFound } from '../http/errors.js';
+
+/** The internal id of a conversation of this workspace; another workspace's uuid is simply not found. */
+export async function conversationIdOf(db: Kysely<Database>, workspaceId: number, uuid: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('uuid', '=', uuid.toLowerCase())
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function requireConversationId(db: Kysely<Database>, workspaceId: number, uuid: string): Promise<number> {
+  const id = await conversationIdOf(db, workspaceId, uuid);
+  if (id === undefined) throw notFound('Conversation');
+  return id;
+}
