@@ -7,6 +7,7 @@ import { conversationRoutes } from './conversations/routes.js';
 import type { Database } from './db/tables.js';
 import { bearerAuth } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { conditionalGet } from './http/etag.js';
 import { normaliseQuery } from './http/query-hooks.js';
 import { messageRoutes } from './messages/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
@@ -48,6 +49,7 @@ export async function buildApp({ config, db, logger = false }: AppOptions) {
   await app.register(
     async (api) => {
       api.addHook('onRequest', bearerAuth(db, config.baseDomain));
+      api.addHook('preHandler', conditionalGet(db));
       await api.register(conversationRoutes, { db });
       await api.register(messageRoutes, { db });
       await api.register(sessionRoutes, { db });

@@ -21,7 +21,7 @@ interface Session {
   migrations: MigrationResultSet;
 }
 
-/** Every command migrates first, so that each one works on a fresh database; migrating an up-to-date one costs one query. */
+/** Every command migrates first, so that each one works on a fresh database; on an up-to-date one that is a few cheap queries. */
 async function withDatabase(work: (session: Session) => Promise<void>): Promise<void> {
   const target = loadConfig().database;
   const database = openDatabase(target);
@@ -47,7 +47,7 @@ function table(header: string[], rows: string[][]): string {
 
 const example = (...lines: string[]) => `\nExample:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 
-async function migrate() {
+async function migrateCommand() {
   await withDatabase(async ({ target, migrations }) => {
     for (const result of migrations.results ?? []) console.log(`Applied migration ${result.migrationName}`);
     console.log(`${describeTarget(target)} is up to date.`);
@@ -81,7 +81,12 @@ async function listTokensCommand(subdomain: string) {
       console.log(`Workspace "${subdomain}" has no tokens.`);
       return;
     }
-    const rows = tokens.map((t) => [t.id, t.name, toIso(t.created_at), t.revoked_at === null ? 'active' : `revoked at ${toIso(t.revoked_at)}`]);
+    const rows = tokens.map((t) => [
+      t.id,
+      t.name,
+      toIso(t.created_at),
+      t.revoked_at === null ? 'active' : `revoked at ${toIso(t.revoked_at)}`,
+    ]);
     console.log(table(['ID', 'NAME', 'CREATED', 'STATUS'], rows));
   });
 }
@@ -110,7 +115,7 @@ function buildProgram(): Command {
     .command('migrate')
     .description('Bring the database schema up to date (every command also does this first)')
     .addHelpText('after', example('DATABASE_URL=postgres://parley@localhost/parley parley migrate'))
-    .action(migrate);
+    .action(migrateCommand);
 
   const workspace = program
     .command('workspace')
@@ -151,13 +156,19 @@ function buildProgram(): Command {
   return program;
 }
 
+/** PostgreSQL's answers to a wrong URL: bad credentials (class 28) or no such database (3D000). */
+function refusedConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('28') || code === '3D000');
+}
+
 function report(error: unknown) {
   process.exitCode = 1;
   if (error instanceof ConfigError || error instanceof WorkspaceError || error instanceof CommandError) {
     console.error(`parley: ${error.message}`);
-  } else if (isDatabaseUnavailable(error)) {
+  } else if (isDatabaseUnavailable(error) || refusedConnection(error)) {
     const { message, code } = error as { message?: string; code?: string };
-    console.error(`parley: cannot reach the database: ${message || code}`);
+    console.error(`parley: cannot use the database: ${message || code}`);
   } else {
     console.error('parley: unexpected error:', error);
   }

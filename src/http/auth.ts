@@ -37,11 +37,12 @@ export function subdomainOf(host: string | undefined, baseDomain: string | null)
 export function bearerAuth(db: Kysely<Database>, baseDomain: string | null) {
   return async function authenticate(request: FastifyRequest) {
     const header = request.headers.authorization;
-    const match = header ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
-    if (!match) {
+    // Any credential after `Bearer ` is a token to judge: a malformed one is invalid, not missing.
+    const token = header ? /^Bearer(?:[ ]+(.*))?$/i.exec(header)?.[1]?.trim() : undefined;
+    if (!token) {
       throw new AppError('MISSING_AUTH_TOKEN', 'Authentication token is missing', 'Send the header Authorization: Bearer <token>');
     }
-    const parsed = parseToken(match[1]!);
+    const parsed = parseToken(token);
     if (!parsed) throw invalidToken();
     const owner = await findActiveToken(db, parsed.publicId);
     if (!owner || !secretMatches(parsed.secret, owner.secretHash)) throw invalidToken();

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { validationError } from './errors.js';
 
 interface PropertySchema {
+  type?: string;
   enum?: unknown[];
   'x-case-insensitive'?: boolean;
 }
@@ -23,10 +24,13 @@ function spellingsOf(schema: { properties?: Record<string, PropertySchema> }) {
   return spellings;
 }
 
+const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
+
 /**
  * A preValidation hook for every route with a querystring schema: a declared parameter given
- * twice is a 422 (never silently first-or-last), and case-insensitive enumerations are
- * rewritten to their canonical spelling before the schema checks them.
+ * twice is a 422 (never silently first-or-last), an integer parameter must be written as a
+ * decimal integer, and case-insensitive enumerations are rewritten to their canonical spelling
+ * before the schema checks them.
  */
 export async function normaliseQuery(request: FastifyRequest) {
   const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, PropertySchema> } | undefined;
@@ -34,6 +38,14 @@ export async function normaliseQuery(request: FastifyRequest) {
   const query = request.query as Record<string, unknown>;
   for (const name of Object.keys(schema.properties)) {
     if (Array.isArray(query[name])) throw validationError(name, `${name} must be given only once`);
+  }
+  // Ajv's coercion turns "Infinity", "1e400" or 400 nines into Infinity and then skips its range
+  // checks; "0x10" and "1e2" would pass as 16 and 100. Only plain decimal digits are an integer here.
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const value = query[name];
+    if (property.type !== 'integer' || typeof value !== 'string') continue;
+    if (!DECIMAL_INTEGER.test(value)) throw validationError(name, `${name} must be an integer`);
+    if (!Number.isSafeInteger(Number(value))) throw validationError(name, `${name} is out of range`);
   }
   for (const [name, spellings] of spellingsOf(schema)) {
     const value = query[name];

@@ -71,7 +71,15 @@ async function sessionFor(trx: Transaction<Database>, workspaceId: number, conve
   }
   const inserted = await trx
     .insertInto('sessions')
-    .values({ workspace_id: workspaceId, uuid, conversation_id: conversationId, started_at: at, last_activity_at: at, created_at: now, updated_at: now })
+    .values({
+      workspace_id: workspaceId,
+      uuid,
+      conversation_id: conversationId,
+      started_at: at,
+      last_activity_at: at,
+      created_at: now,
+      updated_at: now,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return inserted.id;
@@ -103,6 +111,16 @@ export async function appendMessage(
 
     const now = nowSeconds();
     const at = input.created_at === undefined ? now : fromIso(input.created_at);
+    // The workspace row is locked first (as every write should lock it, so that no two writers can
+    // wait on each other in a cycle): a workspace's message writes then take their ids and commit one
+    // at a time. Otherwise a writer could take id n, stall, and commit after a later writer's n + 1
+    // had been exported, and an export cursor already past n would never show it.
+    await bumpDataVersion(trx, workspaceId);
+    await trx
+      .updateTable('conversations')
+      .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })
+      .where('id', '=', conversationId)
+      .execute();
     const sessionId = input.session_uuid ? await sessionFor(trx, workspaceId, conversationId, input.session_uuid.toLowerCase(), at) : null;
     await trx
       .insertInto('messages')
@@ -117,12 +135,6 @@ export async function appendMessage(
         created_at: at,
       })
       .execute();
-    await trx
-      .updateTable('conversations')
-      .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })
-      .where('id', '=', conversationId)
-      .execute();
-    await bumpDataVersion(trx, workspaceId);
     return { created: true, message: (await messageByUuid(trx, workspaceId, uuid))! };
   });
 }

@@ -34,7 +34,11 @@ export type MessageInput = Static<typeof MessageInput>;
 export const MessageListQuery = Type.Object({
   ...pageParameters(25),
   sender: Type.Optional(StringEnum(SENDERS, { caseInsensitive: true })),
-  sort_dir: Type.Unsafe<'asc' | 'desc'>({ ...StringEnum(['asc', 'desc']), default: 'asc', description: 'By created_at; oldest first by default' }),
+  sort_dir: Type.Unsafe<'asc' | 'desc'>({
+    ...StringEnum(['asc', 'desc']),
+    default: 'asc',
+    description: 'By created_at; oldest first by default',
+  }),
 });
 export type MessageListQuery = Static<typeof MessageListQuery>;
 

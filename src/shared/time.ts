@@ -11,7 +11,12 @@ export function toIsoOrNull(seconds: EpochSeconds | null): string | null {
   return seconds === null ? null : toIso(seconds);
 }
 
-/** Any RFC 3339 date-time (already validated by the schema) to whole seconds; a fraction is dropped. */
+/**
+ * Any RFC 3339 date-time (already validated by the schema) to whole seconds; a fraction is dropped.
+ * The validator accepts two spellings Date.parse rejects: a leap second (`23:59:60`, kept in its
+ * minute as `:59`) and an offset of hours only (`+05`).
+ */
 export function fromIso(value: string): EpochSeconds {
-  return Math.floor(Date.parse(value) / 1000);
+  const parseable = value.replace(/:60(?=(\.\d+)?([zZ]|[+-]))/, ':59').replace(/([+-]\d\d)$/, '$1:00');
+  return Math.floor(Date.parse(parseable) / 1000);
 }

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/tables.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answer conditional GETs with 304 while the workspace's data is unchanged. */
+    etag?: boolean;
+  }
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  // Weak comparison (RFC 9110 §13.1.2): W/ prefixes do not matter.
+  const bare = etag.replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === bare;
+  });
+}
+
+/**
+ * A preHandler for routes with `config.etag`: the ETag is the workspace's data version (which
+ * every write moves, in its own transaction) with the request's URL, so an unchanged poll is
+ * answered 304 after one indexed read, before any of the data is read. The version is read
+ * before the handler reads the data, so a tag can only be older than the body it labels, never newer.
+ */
+export function conditionalGet(db: Kysely<Database>) {
+  return async function checkEtag(request: FastifyRequest, reply: FastifyReply) {
+    if (!request.routeOptions.config.etag || request.method !== 'GET') return;
+    const { data_version: version } = await db
+      .selectFrom('workspaces')
+      .select('data_version')
+      .where('id', '=', request.workspace.id)
+      .executeTakeFirstOrThrow();
+    const url = createHash('sha256').update(request.url).digest('base64url').slice(0, 16);
+    const etag = `W/"${request.workspace.id}-${version}-${url}"`;
+    reply.header('etag', etag);
+    reply.header('cache-control', 'private, no-cache');
+    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+  };
+}

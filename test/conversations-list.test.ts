@@ -1,0 +1,802 @@
+import { randomUUID } from 'node:crypto';
+import type { KyselyPlugin } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { describeEachDialect, type Query, type TestWorkspace, workspaceClient } from './helpers/app.js';
+import { conversationBody, minimalBody } from './helpers/fixtures.js';
+
+/** The example response of the published reference page (seeds/conversations-list.txt), verbatim. */
+const SEED_EXAMPLE = {
+  success: true,
+  message: 'Conversations retrieved successfully',
+  data: {
+    current_page: 1,
+    data: [
+      {
+        uuid: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+        type: 'Real',
+        status: 'Active',
+        responded_by: 'AI',
+        is_simulation: true,
+        timestamp: '2023-11-07T05:31:56Z',
+        created_at: '2023-11-07T05:31:56Z',
+        updated_at: '2023-11-07T05:31:56Z',
+        agent_uuid: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+        channel: 'Whatsapp',
+        contact: {
+          uuid: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+          name: '<string>',
+          surname: '<string>',
+          phone_number: '<string>',
+          email: '<string>',
+        },
+        session_uuids: ['3c90c3cc-0d44-4b50-8888-8dd25736052a'],
+        campaign_uuid: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+        listing_uuid: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+        task_uuids: ['3c90c3cc-0d44-4b50-8888-8dd25736052a'],
+        call: {
+          uuid: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+          direction: 'Inbound',
+          status: 'in-progress',
+          duration: 123,
+          recording_url: '<string>',
+          handled_by: 'AI',
+          summary: '<string>',
+          timestamp: '2023-11-07T05:31:56Z',
+        },
+      },
+    ],
+    total: 123,
+    last_page: 123,
+  },
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+/** Every object as its ordered list of keys, recursively: toEqual on the result compares key order too. */
+function keyOrder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(keyOrder);
+  if (value !== null && typeof value === 'object') return Object.entries(value).map(([key, item]) => [key, keyOrder(item)]);
+  return null;
+}
+
+/** Every leaf as its kind: uuid, time, string, integer, boolean or null. */
+function shapeOf(value: unknown): unknown {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.map(shapeOf);
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shapeOf(item)]));
+  if (typeof value === 'string') return UUID.test(value) ? 'uuid' : TIME.test(value) ? 'time' : 'string';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+/** `2024-03-01T10:00:00Z` plus `minutes`. */
+const at = (minutes: number) => new Date(Date.UTC(2024, 2, 1, 10, 0, 0) + minutes * 60_000).toISOString().replace('.000Z', 'Z');
+
+type Conversation = ReturnType<typeof conversationBody> & { uuid: string };
+
+async function create(ws: TestWorkspace, body: Record<string, unknown>, uuid: string = randomUUID()): Promise<Conversation> {
+  const response = await ws.put(uuid, body);
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().data;
+}
+
+async function page(ws: TestWorkspace, query: Query | string = {}) {
+  const response = await ws.list(query);
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json().data as { current_page: number; data: Conversation[]; per_page: number; total: number; last_page: number };
+}
+
+const uuidsOf = async (ws: TestWorkspace, query: Query | string = {}) => (await page(ws, query)).data.map((c) => c.uuid);
+
+function expectValidationError(response: { statusCode: number; json(): unknown }, field: string) {
+  expect(response.statusCode).toBe(422);
+  expect(response.json()).toEqual({
+    success: false,
+    message: 'The given data was invalid',
+    error: { code: 'VALIDATION_ERROR', details: expect.any(String), field },
+  });
+}
+
+const emptyPage = (extra: Partial<{ current_page: number; per_page: number }> = {}) => ({
+  success: true,
+  message: 'Conversations retrieved successfully',
+  data: { current_page: 1, data: [], per_page: 15, total: 0, last_page: 1, ...extra },
+});
+
+describeEachDialect('GET /api/v1/conversations', (t) => {
+  describe('response shape', () => {
+    it('matches the seed example key by key, in the same order, with the same kinds of values', async () => {
+      const ws = await t.newWorkspace();
+      const body = conversationBody();
+      const uuid = randomUUID();
+      await create(ws, body, uuid);
+
+      const response = await ws.list();
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      const json = response.json();
+      expect(json).toEqual({
+        success: true,
+        message: 'Conversations retrieved successfully',
+        data: { current_page: 1, data: [{ uuid, ...body }], per_page: 15, total: 1, last_page: 1 },
+      });
+
+      // The seed's envelope, with per_page added after data (the contract's one addition).
+      const seedOrder = keyOrder(SEED_EXAMPLE) as [string, unknown][];
+      const [, seedData] = seedOrder[2] as [string, [string, unknown][]];
+      const expectedOrder = [
+        seedOrder[0],
+        seedOrder[1],
+        ['data', [seedData[0], seedData[1], ['per_page', null], seedData[2], seedData[3]]],
+      ];
+      expect(keyOrder(json)).toEqual(expectedOrder);
+      // Item, contact and call keys in the seed's order.
+      const item = json.data.data[0];
+      expect(Object.keys(item)).toEqual(Object.keys(SEED_EXAMPLE.data.data[0]!));
+      expect(Object.keys(item.contact)).toEqual(Object.keys(SEED_EXAMPLE.data.data[0]!.contact));
+      expect(Object.keys(item.call)).toEqual(Object.keys(SEED_EXAMPLE.data.data[0]!.call));
+      // Same kinds of values: uuids, `…Z` times without a fraction, booleans, integers, strings.
+      expect(shapeOf(item)).toEqual(shapeOf(SEED_EXAMPLE.data.data[0]));
+      expect(shapeOf(json.data.current_page)).toBe('integer');
+      expect(shapeOf(json.data.total)).toBe('integer');
+      expect(shapeOf(json.data.last_page)).toBe('integer');
+      // The raw text carries no fractions of seconds and no offsets other than Z.
+      expect(response.body).not.toMatch(/\d\d:\d\d:\d\d\.\d/);
+      expect(response.body).not.toMatch(/[+-]\d\d:\d\d"/);
+    });
+
+    it('shows unknowns as null, empty lists as [] and a conversation without a call as call: null, keys unchanged', async () => {
+      const ws = await t.newWorkspace();
+      const uuid = randomUUID();
+      const contactUuid = randomUUID();
+      const created = await create(ws, { channel: 'SMS', contact: { uuid: contactUuid } }, uuid);
+
+      const { data } = await page(ws);
+      expect(data).toEqual([
+        {
+          uuid,
+          type: 'Real',
+          status: 'Active',
+          responded_by: null,
+          is_simulation: false,
+          timestamp: created.created_at,
+          created_at: created.created_at,
+          updated_at: created.updated_at,
+          agent_uuid: null,
+          channel: 'SMS',
+          contact: { uuid: contactUuid, name: null, surname: null, phone_number: null, email: null },
+          session_uuids: [],
+          campaign_uuid: null,
+          listing_uuid: null,
+          task_uuids: [],
+          call: null,
+        },
+      ]);
+      expect(Object.keys(data[0]!)).toEqual(Object.keys(SEED_EXAMPLE.data.data[0]!));
+      expect(Object.keys(data[0]!.contact)).toEqual(Object.keys(SEED_EXAMPLE.data.data[0]!.contact));
+      expect(data[0]!.created_at).toMatch(TIME);
+    });
+
+    it('shows a call whose fields are unknown with every call key present and null', async () => {
+      const ws = await t.newWorkspace();
+      const callUuid = randomUUID();
+      await create(ws, minimalBody({ call: { uuid: callUuid } }));
+      const [item] = (await page(ws)).data;
+      expect(item!.call).toEqual({
+        uuid: callUuid,
+        direction: null,
+        status: null,
+        duration: null,
+        recording_url: null,
+        handled_by: null,
+        summary: null,
+        timestamp: null,
+      });
+      expect(Object.keys(item!.call!)).toEqual(Object.keys(SEED_EXAMPLE.data.data[0]!.call));
+      expect(item!.task_uuids).toEqual([]);
+      expect(item!.campaign_uuid).toBeNull();
+    });
+  });
+
+  describe('paging', () => {
+    /** `count` conversations created one minute apart; returned oldest first. */
+    async function seed(ws: TestWorkspace, count: number) {
+      const created: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const uuid = randomUUID();
+        await create(ws, minimalBody({ created_at: at(i), updated_at: at(i) }), uuid);
+        created.push(uuid);
+      }
+      return created;
+    }
+
+    it('defaults to page 1, 15 per page, newest created first', async () => {
+      const ws = await t.newWorkspace();
+      const created = await seed(ws, 17);
+      const response = await ws.list();
+      const json = response.json();
+      expect(json).toEqual({
+        success: true,
+        message: 'Conversations retrieved successfully',
+        data: { current_page: 1, data: expect.any(Array), per_page: 15, total: 17, last_page: 2 },
+      });
+      expect(json.data.data.map((c: Conversation) => c.uuid)).toEqual([...created].reverse().slice(0, 15));
+      expect(await uuidsOf(ws, { page: 2 })).toEqual([...created].reverse().slice(15));
+    });
+
+    it('computes last_page as max(1, ceil(total / per_page)) and answers a page past the end with [] and the true total', async () => {
+      const ws = await t.newWorkspace();
+      expect((await ws.list()).json()).toEqual(emptyPage());
+      expect((await ws.list({ page: 3, per_page: 7 })).json()).toEqual(emptyPage({ current_page: 3, per_page: 7 }));
+
+      const created = await seed(ws, 11);
+      const cases: [number, number][] = [
+        [1, 11],
+        [2, 6],
+        [5, 3],
+        [10, 2],
+        [11, 1],
+        [12, 1],
+        [100, 1],
+      ];
+      for (const [perPage, lastPage] of cases) {
+        const data = await page(ws, { per_page: perPage });
+        expect({ perPage, total: data.total, last_page: data.last_page, per_page: data.per_page }).toEqual({
+          perPage,
+          total: 11,
+          last_page: lastPage,
+          per_page: perPage,
+        });
+      }
+
+      expect(await page(ws, { page: 3, per_page: 5 })).toEqual({
+        current_page: 3,
+        data: [expect.objectContaining({ uuid: created[0] })],
+        per_page: 5,
+        total: 11,
+        last_page: 3,
+      });
+      for (const pageNumber of [4, 50, 2_147_483_647]) {
+        expect((await ws.list({ page: pageNumber, per_page: 5 })).json()).toEqual({
+          success: true,
+          message: 'Conversations retrieved successfully',
+          data: { current_page: pageNumber, data: [], per_page: 5, total: 11, last_page: 3 },
+        });
+      }
+    });
+
+    it('takes per_page up to 100 and rejects 0, 101, page 0 and non-integers with 422 naming the parameter', async () => {
+      const ws = await t.newWorkspace();
+      await seed(ws, 2);
+      expect((await page(ws, { per_page: 100 })).per_page).toBe(100);
+      expect((await page(ws, { per_page: 1 })).data).toHaveLength(1);
+
+      const cases: [string, string][] = [
+        ['per_page=101', 'per_page'],
+        ['per_page=0', 'per_page'],
+        ['per_page=-5', 'per_page'],
+        ['per_page=1.5', 'per_page'],
+        ['per_page=ten', 'per_page'],
+        ['per_page=', 'per_page'],
+        ['per_page=1000000000000', 'per_page'],
+        ['page=0', 'page'],
+        ['page=-1', 'page'],
+        ['page=2.5', 'page'],
+        ['page=abc', 'page'],
+        ['page=', 'page'],
+        ['page=true', 'page'],
+        ['page=99999999999999999999', 'page'],
+        // Ajv alone would coerce these to Infinity (and then skip its range checks) or to 16 and 100.
+        ['page=Infinity', 'page'],
+        ['page=1e400', 'page'],
+        [`page=${'9'.repeat(400)}`, 'page'],
+        ['per_page=-Infinity', 'per_page'],
+        [`per_page=${'9'.repeat(400)}`, 'per_page'],
+        ['page=0x10', 'page'],
+        ['per_page=1e1', 'per_page'],
+        ['page=NaN', 'page'],
+      ];
+      for (const [query, field] of cases) {
+        const response = await ws.list(`?${query}`);
+        expect({ query, status: response.statusCode }).toEqual({ query, status: 422 });
+        expectValidationError(response, field);
+      }
+      expect((await ws.list('?per_page=101')).json().error.details).toMatch(/100/);
+    });
+
+    it('rejects a parameter given twice and ignores unknown parameters', async () => {
+      const ws = await t.newWorkspace();
+      const created = await seed(ws, 3);
+      const expected = [...created].reverse();
+      const twice: [string, string][] = [
+        ['page=1&page=2', 'page'],
+        ['per_page=5&per_page=5', 'per_page'],
+        ['phone=5&phone=6', 'phone'],
+        ['channel=sms&channel=SMS', 'channel'],
+        ['status=Active&status=Closed', 'status'],
+        [`contact_uuid=${randomUUID()}&contact_uuid=${randomUUID()}`, 'contact_uuid'],
+        [`agent_uuid=${randomUUID()}&agent_uuid=${randomUUID()}`, 'agent_uuid'],
+        [`campaign_uuid=${randomUUID()}&campaign_uuid=${randomUUID()}`, 'campaign_uuid'],
+        [`task_uuid=${randomUUID()}&task_uuid=${randomUUID()}`, 'task_uuid'],
+        ['sort_by=created_at&sort_by=updated_at', 'sort_by'],
+        ['sort_dir=asc&sort_dir=asc', 'sort_dir'],
+      ];
+      for (const [query, field] of twice) expectValidationError(await ws.list(`?${query}`), field);
+
+      expect(await uuidsOf(ws, '?include=everything&foo=1&foo=2&PAGE=9&search=x')).toEqual(expected);
+      expect((await page(ws, '?unknown[]=1&per_page=2')).data).toHaveLength(2);
+    });
+  });
+
+  describe('sorting', () => {
+    it('orders by created_at or updated_at, ascending or descending', async () => {
+      const ws = await t.newWorkspace();
+      // Created in the order a, b, c, d; updated in the order c, a, d, b.
+      const a = await create(ws, minimalBody({ created_at: at(0), updated_at: at(20) }));
+      const b = await create(ws, minimalBody({ created_at: at(1), updated_at: at(40) }));
+      const c = await create(ws, minimalBody({ created_at: at(2), updated_at: at(10) }));
+      const d = await create(ws, minimalBody({ created_at: at(3), updated_at: at(30) }));
+      const cases: [Query, Conversation[]][] = [
+        [{}, [d, c, b, a]],
+        [{ sort_dir: 'desc' }, [d, c, b, a]],
+        [{ sort_dir: 'asc' }, [a, b, c, d]],
+        [{ sort_by: 'created_at' }, [d, c, b, a]],
+        [{ sort_by: 'created_at', sort_dir: 'asc' }, [a, b, c, d]],
+        [{ sort_by: 'created_at', sort_dir: 'desc' }, [d, c, b, a]],
+        [{ sort_by: 'updated_at' }, [b, d, a, c]],
+        [{ sort_by: 'updated_at', sort_dir: 'asc' }, [c, a, d, b]],
+        [{ sort_by: 'updated_at', sort_dir: 'desc' }, [b, d, a, c]],
+      ];
+      for (const [query, expected] of cases) {
+        expect({ query, order: await uuidsOf(ws, query) }).toEqual({ query, order: expected.map((x) => x.uuid) });
+      }
+      // Paging follows the same order.
+      expect(await uuidsOf(ws, { sort_by: 'updated_at', sort_dir: 'asc', per_page: 2, page: 2 })).toEqual([d.uuid, b.uuid]);
+    });
+
+    it('rejects an unknown sort key or direction', async () => {
+      const ws = await t.newWorkspace();
+      expectValidationError(await ws.list({ sort_by: 'timestamp' }), 'sort_by');
+      expectValidationError(await ws.list({ sort_by: 'uuid' }), 'sort_by');
+      expectValidationError(await ws.list({ sort_dir: 'up' }), 'sort_dir');
+      expectValidationError(await ws.list({ sort_dir: '' }), 'sort_dir');
+    });
+
+    it('pages through ties on the sort key without repeats or gaps, in insertion order per direction', async () => {
+      const ws = await t.newWorkspace();
+      const inserted: string[] = [];
+      for (let i = 0; i < 23; i++) {
+        const uuid = randomUUID();
+        await create(ws, minimalBody({ created_at: at(0), updated_at: at(5) }), uuid);
+        inserted.push(uuid);
+      }
+      for (const sortBy of ['created_at', 'updated_at']) {
+        for (const sortDir of ['asc', 'desc']) {
+          const seen: string[] = [];
+          for (let pageNumber = 1; pageNumber <= 5; pageNumber++) {
+            const data = await page(ws, { sort_by: sortBy, sort_dir: sortDir, per_page: 5, page: pageNumber });
+            expect(data.total).toBe(23);
+            expect(data.last_page).toBe(5);
+            expect(data.data).toHaveLength(pageNumber < 5 ? 5 : 3);
+            seen.push(...data.data.map((c) => c.uuid));
+          }
+          const expected = sortDir === 'asc' ? inserted : [...inserted].reverse();
+          expect({ sortBy, sortDir, seen }).toEqual({ sortBy, sortDir, seen: expected });
+          expect(new Set(seen).size).toBe(23);
+          // The same request again gives the same page.
+          const again = await uuidsOf(ws, { sort_by: sortBy, sort_dir: sortDir, per_page: 5, page: 3 });
+          expect(again).toEqual(expected.slice(10, 15));
+        }
+      }
+    });
+  });
+
+  describe('filters', () => {
+    /**
+     * Four conversations, created a minute apart (so the default order is d, c, b, a):
+     * a: Whatsapp, Active, agent A1, contact K1, call with campaign P1 and task T1
+     * b: SMS, Closed, agent A1, contact K2, call with campaign P2 and tasks T2, T3
+     * c: Whatsapp, Closed, agent A2, contact K1, no call
+     * d: Call, Active, no agent, contact K3, call with campaign P1, no tasks
+     */
+    async function fixture(ws: TestWorkspace) {
+      const ids = {
+        A1: randomUUID(),
+        A2: randomUUID(),
+        K1: randomUUID(),
+        K2: randomUUID(),
+        K3: randomUUID(),
+        P1: randomUUID(),
+        P2: randomUUID(),
+        T1: randomUUID(),
+        T2: randomUUID(),
+        T3: randomUUID(),
+      };
+      const a = await create(
+        ws,
+        conversationBody({
+          created_at: at(0),
+          channel: 'Whatsapp',
+          status: 'Active',
+          agent_uuid: ids.A1,
+          contact: { uuid: ids.K1, phone_number: '+90 (532) 123-4567' },
+          campaign_uuid: ids.P1,
+          task_uuids: [ids.T1],
+        }),
+      );
+      const b = await create(
+        ws,
+        conversationBody({
+          created_at: at(1),
+          channel: 'SMS',
+          status: 'Closed',
+          agent_uuid: ids.A1,
+          contact: { uuid: ids.K2, phone_number: '+1 (555) 010-0999' },
+          campaign_uuid: ids.P2,
+          task_uuids: [ids.T2, ids.T3],
+        }),
+      );
+      const c = await create(ws, {
+        created_at: at(2),
+        channel: 'Whatsapp',
+        status: 'Closed',
+        agent_uuid: ids.A2,
+        contact: { uuid: ids.K1 },
+      });
+      const d = await create(
+        ws,
+        conversationBody({
+          created_at: at(3),
+          channel: 'Call',
+          status: 'Active',
+          agent_uuid: null,
+          contact: { uuid: ids.K3, phone_number: '0090.532.999.88.77' },
+          campaign_uuid: ids.P1,
+          task_uuids: [],
+        }),
+      );
+      return { ...ids, a, b, c, d };
+    }
+
+    it('applies each filter alone, with the exact total', async () => {
+      const ws = await t.newWorkspace();
+      const f = await fixture(ws);
+      const cases: [Query, Conversation[]][] = [
+        [{ contact_uuid: f.K1 }, [f.c, f.a]],
+        [{ contact_uuid: f.K2 }, [f.b]],
+        [{ agent_uuid: f.A1 }, [f.b, f.a]],
+        [{ agent_uuid: f.A2 }, [f.c]],
+        [{ campaign_uuid: f.P1 }, [f.d, f.a]],
+        [{ campaign_uuid: f.P2 }, [f.b]],
+        [{ task_uuid: f.T1 }, [f.a]],
+        [{ task_uuid: f.T3 }, [f.b]],
+        [{ channel: 'Whatsapp' }, [f.c, f.a]],
+        [{ channel: 'SMS' }, [f.b]],
+        [{ channel: 'Call' }, [f.d]],
+        [{ channel: 'Email' }, []],
+        [{ status: 'Active' }, [f.d, f.a]],
+        [{ status: 'Closed' }, [f.c, f.b]],
+        // c shares a's contact, so a's number.
+        [{ phone: '532' }, [f.d, f.c, f.a]],
+        [{ phone: '555' }, [f.b]],
+      ];
+      for (const [query, expected] of cases) {
+        const all = await page(ws, query);
+        expect({ query, uuids: all.data.map((x) => x.uuid), total: all.total }).toEqual({
+          query,
+          uuids: expected.map((x) => x.uuid),
+          total: expected.length,
+        });
+        // The total counts every match, not just the page.
+        const first = await page(ws, { ...query, per_page: 1 });
+        expect({ query, total: first.total, last_page: first.last_page, length: first.data.length }).toEqual({
+          query,
+          total: expected.length,
+          last_page: Math.max(1, expected.length),
+          length: Math.min(1, expected.length),
+        });
+      }
+      // A filtered item is the whole conversation, not a projection.
+      expect((await page(ws, { task_uuid: f.T3 })).data).toEqual([f.b]);
+    });
+
+    it('combines filters with AND', async () => {
+      const ws = await t.newWorkspace();
+      const f = await fixture(ws);
+      const cases: [Query, Conversation[]][] = [
+        [{ channel: 'whatsapp', status: 'closed' }, [f.c]],
+        [{ channel: 'Whatsapp', status: 'Active' }, [f.a]],
+        [{ agent_uuid: f.A1, campaign_uuid: f.P1 }, [f.a]],
+        [{ agent_uuid: f.A1, status: 'Closed' }, [f.b]],
+        [{ contact_uuid: f.K1, channel: 'whatsapp', status: 'active' }, [f.a]],
+        [{ contact_uuid: f.K1, agent_uuid: f.A2 }, [f.c]],
+        [{ campaign_uuid: f.P1, status: 'Closed' }, []],
+        [{ campaign_uuid: f.P1, phone: '532 999' }, [f.d]],
+        [{ phone: '532', channel: 'Whatsapp' }, [f.c, f.a]],
+        [{ phone: '532', channel: 'Whatsapp', status: 'Active' }, [f.a]],
+        [{ phone: '532', contact_uuid: f.K2 }, []],
+        [
+          { task_uuid: f.T2, agent_uuid: f.A1, channel: 'sms', status: 'closed', contact_uuid: f.K2, campaign_uuid: f.P2, phone: '555' },
+          [f.b],
+        ],
+        [{ task_uuid: f.T2, agent_uuid: f.A2 }, []],
+        [{ task_uuid: f.T1, campaign_uuid: f.P2 }, []],
+      ];
+      for (const [query, expected] of cases) {
+        const result = await page(ws, query);
+        expect({ query, uuids: result.data.map((x) => x.uuid), total: result.total }).toEqual({
+          query,
+          uuids: expected.map((x) => x.uuid),
+          total: expected.length,
+        });
+      }
+    });
+
+    it('takes channel and status in any case and rejects unknown values with 422 naming the parameter', async () => {
+      const ws = await t.newWorkspace();
+      const f = await fixture(ws);
+      for (const channel of ['whatsapp', 'WHATSAPP', 'Whatsapp', 'wHaTsApP']) {
+        expect(await uuidsOf(ws, { channel })).toEqual([f.c.uuid, f.a.uuid]);
+      }
+      expect(await uuidsOf(ws, { channel: 'sms' })).toEqual([f.b.uuid]);
+      expect(await uuidsOf(ws, { channel: 'call' })).toEqual([f.d.uuid]);
+      for (const status of ['closed', 'CLOSED', 'Closed']) expect(await uuidsOf(ws, { status })).toEqual([f.c.uuid, f.b.uuid]);
+      expect(await uuidsOf(ws, { status: 'active' })).toEqual([f.d.uuid, f.a.uuid]);
+
+      for (const channel of ['telegram', 'whats app', '', 'Whatsapp ', '%']) {
+        const response = await ws.list({ channel });
+        expectValidationError(response, 'channel');
+        expect(response.json().error.details).toMatch(/channel/);
+      }
+      for (const status of ['open', '', 'Active,Closed']) expectValidationError(await ws.list({ status }), 'status');
+    });
+
+    it('rejects a malformed uuid in each uuid filter, and answers a well-formed unknown uuid with an empty page', async () => {
+      const ws = await t.newWorkspace();
+      const f = await fixture(ws);
+      const malformed = [
+        'not-a-uuid',
+        '3c90c3cc-0d44-4b50-8888-8dd25736052',
+        '3c90c3cc0d444b5088888dd25736052a',
+        '{3c90c3cc-0d44-4b50-8888-8dd25736052a}',
+        'urn:uuid:3c90c3cc-0d44-4b50-8888-8dd25736052a',
+        '3c90c3cc-0d44-4b50-8888-8dd25736052g',
+        ' 3c90c3cc-0d44-4b50-8888-8dd25736052a',
+        '',
+      ];
+      for (const field of ['contact_uuid', 'agent_uuid', 'campaign_uuid', 'task_uuid']) {
+        for (const value of malformed) {
+          const response = await ws.list({ [field]: value });
+          expect({ field, value, status: response.statusCode }).toEqual({ field, value, status: 422 });
+          expectValidationError(response, field);
+        }
+        expect((await ws.list({ [field]: randomUUID() })).json()).toEqual(emptyPage());
+        // Another entity's uuid of the wrong kind matches nothing either.
+        expect((await ws.list({ [field]: f.a.uuid })).json()).toEqual(emptyPage());
+      }
+    });
+
+    it('accepts upper-case uuids in filters', async () => {
+      const ws = await t.newWorkspace();
+      const f = await fixture(ws);
+      expect(await uuidsOf(ws, { contact_uuid: f.K1.toUpperCase() })).toEqual([f.c.uuid, f.a.uuid]);
+      expect(await uuidsOf(ws, { agent_uuid: f.A2.toUpperCase() })).toEqual([f.c.uuid]);
+      expect(await uuidsOf(ws, { campaign_uuid: f.P2.toUpperCase() })).toEqual([f.b.uuid]);
+      expect(await uuidsOf(ws, { task_uuid: f.T1.toUpperCase() })).toEqual([f.a.uuid]);
+    });
+  });
+
+  describe('phone filter', () => {
+    async function fixture(ws: TestWorkspace) {
+      const withPhone = (phone_number: string | null) =>
+        create(ws, minimalBody({ contact: { uuid: randomUUID(), phone_number }, created_at: at(Math.floor(Math.random() * 1000)) }));
+      return {
+        turkish: await withPhone('+90 (532) 123-4567'),
+        dotted: await withPhone('0090.532.999.8877'),
+        american: await withPhone('+1 555-0100'),
+        literal: await withPhone('+44 (20) 71_3%9'),
+        none: await withPhone(null),
+      };
+    }
+
+    const sorted = (conversations: Conversation[]) => conversations.map((c) => c.uuid).sort();
+    const found = async (ws: TestWorkspace, phone: string) => {
+      const data = await page(ws, { phone, per_page: 100 });
+      expect(data.total).toBe(data.data.length);
+      return data.data.map((c) => c.uuid).sort();
+    };
+
+    it('matches part of the number whatever the formatting on either side', async () => {
+      const ws = await t.newWorkspace();
+      const p = await fixture(ws);
+      const cases: [string, Conversation[]][] = [
+        ['532 123', [p.turkish]],
+        ['+90 (532) 123-4567', [p.turkish]],
+        ['905321234567', [p.turkish]],
+        ['(532)', [p.turkish, p.dotted]],
+        ['532', [p.turkish, p.dotted]],
+        ['+90532', [p.turkish, p.dotted]],
+        ['90 532', [p.turkish, p.dotted]],
+        ['532-123', [p.turkish]],
+        ['532.123', [p.turkish]],
+        ['5 3 2 1 2 3', [p.turkish]],
+        ['  4567  ', [p.turkish]],
+        ['4567', [p.turkish]],
+        ['532 999 88 77', [p.dotted]],
+        ['0090', [p.dotted]],
+        ['+1 555', [p.american]],
+        ['5550100', [p.american]],
+        ['(555) 0100', [p.american]],
+        ['0100', [p.american]],
+        ['7', [p.turkish, p.dotted, p.literal]],
+        ['123456789', []],
+        ['99999', []],
+      ];
+      for (const [phone, expected] of cases) {
+        expect({ phone, found: await found(ws, phone) }).toEqual({ phone, found: sorted(expected) });
+      }
+    });
+
+    it('treats % and _ as ordinary characters, never as wildcards', async () => {
+      const ws = await t.newWorkspace();
+      const p = await fixture(ws);
+      const cases: [string, Conversation[]][] = [
+        // As LIKE wildcards these would match the other numbers too.
+        ['1_3', [p.literal]],
+        ['3%9', [p.literal]],
+        ['71_3%9', [p.literal]],
+        ['(20) 71_3', [p.literal]],
+        ['%1%', []],
+        ['5%', []],
+        ['_3', [p.literal]],
+        ['1__', []],
+        ['%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%1', []],
+        ['\\5', []],
+        ['5\\', []],
+      ];
+      for (const [phone, expected] of cases) {
+        expect({ phone, found: await found(ws, phone) }).toEqual({ phone, found: sorted(expected) });
+      }
+    });
+
+    it('rejects a phone without a digit, an empty one and one over 32 characters', async () => {
+      const ws = await t.newWorkspace();
+      const p = await fixture(ws);
+      for (const phone of ['', '   ', '+', '()', '%', '_', '%_%', 'abc', '+-().', '٥٣٢', '５３２']) {
+        const response = await ws.list({ phone });
+        expect({ phone, status: response.statusCode }).toEqual({ phone, status: 422 });
+        expectValidationError(response, 'phone');
+      }
+      expectValidationError(await ws.list({ phone: '1'.repeat(33) }), 'phone');
+      expectValidationError(await ws.list({ phone: `+90 (532) 123-4567 ${'0'.repeat(14)}` }), 'phone');
+      expect((await ws.list({ phone: '1'.repeat(32) })).statusCode).toBe(200);
+      // 32 characters, most of them ignored.
+      expect(await found(ws, `532 123${' '.repeat(25)}`)).toEqual(sorted([p.turkish]));
+    });
+  });
+
+  describe('relations behind the fields', () => {
+    it("takes a conversation's campaign from its call: no call, no campaign, and the campaign filter never finds it", async () => {
+      const ws = await t.newWorkspace();
+      const campaign = randomUUID();
+      const withCall = await create(ws, conversationBody({ campaign_uuid: campaign, created_at: at(0) }));
+      const contactUuid = withCall.contact.uuid;
+      const withoutCall = await create(ws, minimalBody({ contact: { uuid: contactUuid }, created_at: at(1) }));
+      expect(withCall.campaign_uuid).toBe(campaign);
+      expect(withoutCall.campaign_uuid).toBeNull();
+      expect(withoutCall.call).toBeNull();
+
+      expect(await uuidsOf(ws, { campaign_uuid: campaign })).toEqual([withCall.uuid]);
+      expect(await uuidsOf(ws, { contact_uuid: contactUuid })).toEqual([withoutCall.uuid, withCall.uuid]);
+
+      // Removing the call takes the campaign with it.
+      const removed = await ws.put(withCall.uuid, { channel: withCall.channel, contact: { uuid: contactUuid }, call: null });
+      expect(removed.statusCode).toBe(200);
+      expect(removed.json().data).toMatchObject({ call: null, campaign_uuid: null, task_uuids: [] });
+      expect((await ws.list({ campaign_uuid: campaign })).json()).toEqual(emptyPage());
+    });
+
+    it("lists as task_uuids the tasks whose third_party_id is the call's uuid, oldest first, and [] without a call", async () => {
+      const ws = await t.newWorkspace();
+      const [t1, t2, t3] = [randomUUID(), randomUUID(), randomUUID()];
+      const body = conversationBody({ task_uuids: [t1, t2] });
+      const conversation = await create(ws, body);
+      expect(conversation.task_uuids).toEqual([t1, t2]);
+
+      // t3 is newer than t1 and t2, whatever order the body names them in.
+      const updated = await ws.put(conversation.uuid, { ...body, task_uuids: [t3, t2, t1] });
+      expect(updated.statusCode).toBe(200);
+      expect(updated.json().data.task_uuids).toEqual([t1, t2, t3]);
+      expect((await page(ws)).data[0]!.task_uuids).toEqual([t1, t2, t3]);
+
+      for (const task of [t1, t2, t3]) expect(await uuidsOf(ws, { task_uuid: task })).toEqual([conversation.uuid]);
+
+      const callLess = await create(ws, minimalBody());
+      expect(callLess.task_uuids).toEqual([]);
+    });
+
+    it('finds a conversation by task_uuid through its call, and no longer once the call is gone', async () => {
+      const ws = await t.newWorkspace();
+      const task = randomUUID();
+      const body = conversationBody({ task_uuids: [task] });
+      const conversation = await create(ws, body);
+      await create(ws, conversationBody({ task_uuids: [randomUUID()] }));
+      expect(await uuidsOf(ws, { task_uuid: task })).toEqual([conversation.uuid]);
+
+      expect((await ws.put(conversation.uuid, { ...body, call: null, campaign_uuid: null, task_uuids: [] })).statusCode).toBe(200);
+      expect((await ws.list({ task_uuid: task })).json()).toEqual(emptyPage());
+      expect((await page(ws)).total).toBe(2);
+    });
+
+    it('lists session_uuids oldest first', async () => {
+      const ws = await t.newWorkspace();
+      const [s1, s2, s3] = [randomUUID(), randomUUID(), randomUUID()];
+      const body = minimalBody({ session_uuids: [s1, s2] });
+      const conversation = await create(ws, body);
+      expect(conversation.session_uuids).toEqual([s1, s2]);
+      const updated = await ws.put(conversation.uuid, { ...body, session_uuids: [s3, s2, s1] });
+      expect(updated.json().data.session_uuids).toEqual([s1, s2, s3]);
+      expect((await page(ws)).data[0]!.session_uuids).toEqual([s1, s2, s3]);
+    });
+  });
+
+  describe('query cost', () => {
+    it('reads a page with the same small number of SQL queries whatever per_page is', async () => {
+      const ws = await t.newWorkspace();
+      const agent = randomUUID();
+      const bodies = Array.from({ length: 105 }, (_, i) =>
+        conversationBody({
+          agent_uuid: agent,
+          created_at: at(i),
+          session_uuids: [randomUUID(), randomUUID()],
+          task_uuids: [randomUUID(), randomUUID()],
+        }),
+      );
+      // In batches, so that PostgreSQL's pool works in parallel; SQLite serialises them anyway.
+      for (let i = 0; i < bodies.length; i += 15) {
+        await Promise.all(bodies.slice(i, i + 15).map((body) => create(ws, body)));
+      }
+
+      let queries = 0;
+      const counter: KyselyPlugin = {
+        transformQuery: (args) => args.node,
+        transformResult: async (args) => {
+          queries++;
+          return args.result;
+        },
+      };
+      const app = await buildApp({ config: { baseDomain: null }, db: t.db.withPlugin(counter) });
+      try {
+        const client = workspaceClient(app, ws.id, ws.subdomain, ws.token);
+        const cost = async (query: Query) => {
+          queries = 0;
+          const response = await client.list(query);
+          expect(response.statusCode, response.body).toBe(200);
+          return { queries, items: response.json().data.data.length as number };
+        };
+
+        const one = await cost({ per_page: 1 });
+        const hundred = await cost({ per_page: 100 });
+        expect(one.items).toBe(1);
+        expect(hundred.items).toBe(100);
+        expect(hundred.queries).toBe(one.queries);
+        expect(one.queries).toBeLessThanOrEqual(6);
+
+        const lastPage = await cost({ per_page: 100, page: 2, sort_by: 'updated_at', sort_dir: 'asc' });
+        expect(lastPage.items).toBe(5);
+        expect(lastPage.queries).toBe(one.queries);
+
+        const filters = { agent_uuid: agent, channel: 'whatsapp', status: 'active', phone: '20 7946' };
+        const filteredOne = await cost({ ...filters, per_page: 1 });
+        const filteredHundred = await cost({ ...filters, per_page: 100 });
+        expect(filteredHundred.items).toBe(100);
+        expect(filteredHundred.queries).toBe(filteredOne.queries);
+        expect(filteredOne.queries).toBeLessThanOrEqual(one.queries + 1);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
