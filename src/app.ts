@@ -6,9 +6,11 @@ import { analyticsRoutes } from './analytics/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import type { Database } from './db/tables.js';
 import { bearerAuth } from './http/auth.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { conditionalGet } from './http/etag.js';
+import { rejectNulCharacters } from './http/nul-characters.js';
 import { normaliseQuery } from './http/query-hooks.js';
+import { createValidatorCompiler } from './http/validation.js';
 import { messageRoutes } from './messages/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 
@@ -26,21 +28,15 @@ export async function buildApp({ config, db, logger = false }: AppOptions) {
     logger,
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
-    ajv: {
-      customOptions: {
-        // A repeated parameter arrives as an array; 'array' coercion would quietly take its first value.
-        coerceTypes: true,
-        // Unknown body keys are rejected with a 422 rather than silently dropped.
-        removeAdditional: false,
-        // Annotation only: the preValidation hook acts on it (see http/query-hooks.ts).
-        keywords: ['x-case-insensitive'],
-      },
-    },
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(createValidatorCompiler());
 
   installErrorHandling(app);
   // JSON is the only body the API takes; Fastify's default text/plain parser would let other bodies reach validation.
   app.removeContentTypeParser('text/plain');
+  app.addHook('preHandler', rejectNulCharacters);
   app.addHook('preValidation', normaliseQuery);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

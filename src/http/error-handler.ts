@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/dialect.js';
 import { UUID_PATTERN, type ErrorEnvelope } from '../shared/schemas.js';
 import { AppError, type ErrorCode, ERROR_STATUS } from './errors.js';
@@ -41,10 +41,19 @@ function describe(error: AjvError, field: string, context: string): string {
     case 'format':
       return error.params.format === 'uuid' ? `${subject} must be a UUID` : `${subject} must be a valid ${String(error.params.format)}`;
     case 'type':
-      return `${subject} must be ${error.params.type === 'integer' ? 'an integer' : `of type ${String(error.params.type)}`}`;
+      return `${subject} must be ${String(error.params.type)
+        .split(',')
+        .map((type) => (type === 'null' ? 'null' : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`))
+        .join(' or ')}`;
     default:
       return `${subject} ${error.message ?? 'is invalid'}`;
   }
+}
+
+/** Errors Fastify raises before routing (a malformed or over-long URL), in the same envelope. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  request.log.info({ code: error.code }, 'malformed URL');
+  return send(reply, 'BAD_REQUEST', 'Malformed URL', 'The URL is malformed or a part of it is too long');
 }
 
 /** Installs the one error envelope on the root instance: thrown errors, schema failures and unknown routes. */

@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely';
 import { requireConversationId } from '../conversations/identity.js';
 import { ConversationParams } from '../conversations/schemas.js';
 import type { Database } from '../db/tables.js';
-import { strictJsonBody } from '../http/json-body.js';
 import { errorResponses, pageOf } from '../shared/schemas.js';
 import { presentMessage } from './present.js';
 import { appendMessage, listMessages } from './repository.js';
@@ -50,8 +49,6 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> 
         body: MessageInput,
         response: { 200: MessageResponse, 201: MessageResponse, ...errorResponses },
       },
-      // Ajv coerces to suit query strings; a JSON body must already have the right types.
-      preValidation: strictJsonBody,
     },
     async (request, reply) => {
       const { created, message } = await appendMessage(db, request.workspace.id, request.params.uuid, request.body);

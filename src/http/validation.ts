@@ -1,0 +1,42 @@
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
+import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import { fromIso, toIso } from '../shared/time.js';
+
+const addFormats = formats.default;
+
+/** RFC 3339, and inside the years 0000–9999 once in UTC, the only ones the contract's `…Z` form can show. */
+function contractDateTime(isRfc3339: (value: string) => boolean) {
+  return (value: string) => {
+    if (!isRfc3339(value)) return false;
+    const seconds = fromIso(value);
+    return Number.isFinite(seconds) && /^\d{4}-/.test(toIso(seconds));
+  };
+}
+
+function createAjv(coerceTypes: boolean): Ajv {
+  const ajv = new Ajv({
+    coerceTypes,
+    useDefaults: true,
+    // Unknown body keys are rejected with a 422 rather than silently dropped.
+    removeAdditional: false,
+    allErrors: false,
+    // Annotation only: the preValidation hook acts on it (see query-hooks.ts).
+    keywords: ['x-case-insensitive'],
+  });
+  addFormats(ajv);
+  const rfc3339 = ajv.formats['date-time'] as { validate: (value: string) => boolean };
+  ajv.addFormat('date-time', { type: 'string', validate: contractDateTime(rfc3339.validate) });
+  return ajv;
+}
+
+/**
+ * Query strings and paths are text, so their schemas coerce ("15" → 15); a JSON body already has
+ * types, and coercing it would quietly store `"true"` as true or `5` as "5". Two Ajv instances,
+ * one rule each.
+ */
+export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
+  const text = createAjv(true);
+  const json = createAjv(false);
+  return ({ schema, httpPart }) => (httpPart === 'body' ? json : text).compile(schema as object);
+}
