@@ -44,6 +44,9 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }
       });
       const hasMore = rows.length > q.limit;
       const page = hasMore ? rows.slice(0, q.limit) : rows;
+      // A cursor is handed out even at the end, so a sync can resume from there once more messages arrive.
+      const last = page[page.length - 1];
+      const nextCursor = last ? encodeCursor(last.id) : (q.cursor ?? null);
       const messages: ExportedMessage[] = page.map((row) => ({
         message_uuid: row.message_uuid,
         conversation_uuid: row.conversation_uuid,
@@ -68,7 +71,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }
           generated_at: toIso(nowSeconds()),
         },
         messages,
-        pagination: { next_cursor: hasMore ? encodeCursor(page[page.length - 1]!.id) : null, has_more: hasMore, limit: q.limit },
+        pagination: { next_cursor: nextCursor, has_more: hasMore, limit: q.limit },
       };
     },
   );

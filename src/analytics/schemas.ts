@@ -40,5 +40,11 @@ export const MessageExportResponse = Type.Object({
     generated_at: DateTime,
   }),
   messages: Type.Array(ExportedMessage),
-  pagination: Type.Object({ next_cursor: Nullable(Type.String()), has_more: Type.Boolean(), limit: Type.Integer() }),
+  pagination: Type.Object({
+    next_cursor: Nullable(
+      Type.String({ description: 'Where the next call resumes; given at the end too, so that a later call picks up new messages' }),
+    ),
+    has_more: Type.Boolean({ description: 'Whether more messages were already there' }),
+    limit: Type.Integer(),
+  }),
 });

@@ -1,6 +1,9 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { escapeLike } from '../db/dialect.js';
+import { bumpDataVersion, writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
+import { nowSeconds } from '../shared/time.js';
+import { conversationIdOf } from './identity.js';
 import { UUID_PATTERN } from '../shared/schemas.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
@@ -8,11 +11,15 @@ import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 export interface ConversationFilters {
   phone?: string;
   contactUuid?: string;
-  agentUuid?: string;
+  /** Any of these (likewise channels and statuses). */
+  agentUuids?: string[];
   campaignUuid?: string;
   taskUuid?: string;
-  channel?: string;
-  status?: string;
+  channels?: string[];
+  statuses?: string[];
+  createdFrom?: number;
+  createdTo?: number;
+  updatedSince?: number;
 }
 
 export interface PageRequest {
@@ -20,24 +27,29 @@ export interface PageRequest {
   sortDir: (typeof SORT_DIRECTIONS)[number];
   limit: number;
   offset: number;
+  /** Keyset paging: only rows after this (sort key value, id) in the sort order. */
+  after?: { key: number; id: number };
 }
 
 /** Filters turned into internal ids; a uuid that names nothing in the workspace means an empty result. */
-interface ResolvedFilters {
+interface ResolvedFilters extends Pick<ConversationFilters, 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince'> {
   phonePattern?: string;
   contactId?: number;
-  agentId?: number;
+  agentIds?: number[];
   campaignId?: number;
   conversationId?: number;
-  channel?: string;
-  status?: string;
 }
 
 const isUuid = new RegExp(UUID_PATTERN);
 
-async function idByUuid(db: Kysely<Database>, table: 'agents' | 'contacts' | 'campaigns', workspaceId: number, uuid: string) {
+async function idByUuid(db: Kysely<Database>, table: 'contacts' | 'campaigns', workspaceId: number, uuid: string) {
   const row = await db.selectFrom(table).select('id').where('workspace_id', '=', workspaceId).where('uuid', '=', uuid).executeTakeFirst();
   return row?.id;
+}
+
+async function agentIds(db: Kysely<Database>, workspaceId: number, uuids: string[]) {
+  const rows = await db.selectFrom('agents').select('id').where('workspace_id', '=', workspaceId).where('uuid', 'in', uuids).execute();
+  return rows.length > 0 ? rows.map((row) => row.id) : undefined;
 }
 
 /** task → its third_party_id → the call with that uuid → that call's conversation. */
@@ -60,11 +72,12 @@ async function conversationIdOfTask(db: Kysely<Database>, workspaceId: number, t
 }
 
 async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters: ConversationFilters): Promise<ResolvedFilters | null> {
-  const resolved: ResolvedFilters = { channel: filters.channel, status: filters.status };
+  const { channels, statuses, createdFrom, createdTo, updatedSince } = filters;
+  const resolved: ResolvedFilters = { channels, statuses, createdFrom, createdTo, updatedSince };
   if (filters.phone !== undefined) resolved.phonePattern = `%${escapeLike(filters.phone)}%`;
   if (filters.contactUuid && (resolved.contactId = await idByUuid(db, 'contacts', workspaceId, filters.contactUuid)) === undefined)
     return null;
-  if (filters.agentUuid && (resolved.agentId = await idByUuid(db, 'agents', workspaceId, filters.agentUuid)) === undefined) return null;
+  if (filters.agentUuids && (resolved.agentIds = await agentIds(db, workspaceId, filters.agentUuids)) === undefined) return null;
   if (filters.campaignUuid && (resolved.campaignId = await idByUuid(db, 'campaigns', workspaceId, filters.campaignUuid)) === undefined) {
     return null;
   }
@@ -76,11 +89,14 @@ async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters
 
 function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters) {
   let query = db.selectFrom('conversations as c').where('c.workspace_id', '=', workspaceId);
-  if (f.status !== undefined) query = query.where('c.status', '=', f.status);
-  if (f.channel !== undefined) query = query.where('c.channel', '=', f.channel);
-  if (f.agentId !== undefined) query = query.where('c.agent_id', '=', f.agentId);
+  if (f.statuses !== undefined) query = query.where('c.status', 'in', f.statuses);
+  if (f.channels !== undefined) query = query.where('c.channel', 'in', f.channels);
+  if (f.agentIds !== undefined) query = query.where('c.agent_id', 'in', f.agentIds);
   if (f.contactId !== undefined) query = query.where('c.contact_id', '=', f.contactId);
   if (f.conversationId !== undefined) query = query.where('c.id', '=', f.conversationId);
+  if (f.createdFrom !== undefined) query = query.where('c.created_at', '>=', f.createdFrom);
+  if (f.createdTo !== undefined) query = query.where('c.created_at', '<=', f.createdTo);
+  if (f.updatedSince !== undefined) query = query.where('c.updated_at', '>=', f.updatedSince);
   if (f.campaignId !== undefined) {
     const campaignId = f.campaignId;
     query = query.where('c.id', 'in', (eb) =>
@@ -254,30 +270,41 @@ export async function listConversations(
   const total = Number(counted.total);
   if (page.offset >= total) return { total, records: [] };
 
+  let ids = matching(db, workspaceId, resolved).select('c.id');
+  if (page.after) {
+    const { key, id } = page.after;
+    ids = ids.where((eb) => eb(eb.refTuple(`c.${page.sortBy}`, 'c.id'), page.sortDir === 'desc' ? '<' : '>', eb.tuple(key, id)));
+  }
   // The page is chosen through the narrow sort index first and only its rows are joined:
   // joining before OFFSET would join every skipped row too.
   const records = await loadConversations(
     db,
     workspaceId,
-    matching(db, workspaceId, resolved)
-      .select('c.id')
-      .orderBy(`c.${page.sortBy}`, page.sortDir)
-      .orderBy('c.id', page.sortDir)
-      .limit(page.limit)
-      .offset(page.offset),
+    ids.orderBy(`c.${page.sortBy}`, page.sortDir).orderBy('c.id', page.sortDir).limit(page.limit).offset(page.offset),
     page,
   );
   return { total, records };
 }
 
+/** One whole conversation of the workspace, by uuid. */
 export async function findConversation(db: Kysely<Database>, workspaceId: number, uuid: string): Promise<ConversationRecord | undefined> {
-  const row = await db
-    .selectFrom('conversations')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', uuid)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const [record] = await loadConversations(db, workspaceId, [row.id]);
+  const id = await conversationIdOf(db, workspaceId, uuid);
+  if (id === undefined) return undefined;
+  const [record] = await loadConversations(db, workspaceId, [id]);
   return record;
+}
+
+/** The status set, `updated_at` moved to now if it changed; undefined when there is no such conversation. */
+export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
+  return writeTransaction(db, async (trx) => {
+    await bumpDataVersion(trx, workspaceId);
+    await trx
+      .updateTable('conversations')
+      .set({ status, updated_at: nowSeconds() })
+      .where('workspace_id', '=', workspaceId)
+      .where('uuid', '=', uuid.toLowerCase())
+      .where('status', '!=', status)
+      .execute();
+    return findConversation(trx, workspaceId, uuid);
+  });
 }

@@ -1,17 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
-import { validationError } from '../http/errors.js';
-import { ErrorEnvelope } from '../shared/schemas.js';
+import { notFound, validationError } from '../http/errors.js';
+import { errorResponses, pageOf } from '../shared/schemas.js';
+import { fromIso } from '../shared/time.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { hasDigit, normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
-import { listConversations } from './repository.js';
-import { ConversationInput, ConversationParams, ConversationResponse, ListQuery, ListResponse } from './schemas.js';
+import { type ConversationFilters, findConversation, listConversations, setConversationStatus } from './repository.js';
+import { ConversationInput, ConversationParams, ConversationResponse, ListQuery, ListResponse, StatusChange } from './schemas.js';
 import { putConversation } from './write.js';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope, 413: ErrorEnvelope, 422: ErrorEnvelope };
+const list = (value: string | undefined) => value?.split(',');
+const time = (value: string | undefined) => (value === undefined ? undefined : fromIso(value));
 
-function filtersOf(query: ListQuery) {
+function filtersOf(query: ListQuery): ConversationFilters {
   let phone: string | undefined;
   if (query.phone !== undefined) {
     phone = normalisePhone(query.phone);
@@ -20,11 +23,14 @@ function filtersOf(query: ListQuery) {
   return {
     phone,
     contactUuid: query.contact_uuid?.toLowerCase(),
-    agentUuid: query.agent_uuid?.toLowerCase(),
+    agentUuids: list(query.agent_uuid?.toLowerCase()),
     campaignUuid: query.campaign_uuid?.toLowerCase(),
     taskUuid: query.task_uuid?.toLowerCase(),
-    channel: query.channel,
-    status: query.status,
+    channels: list(query.channel),
+    statuses: list(query.status),
+    createdFrom: time(query.created_from),
+    createdTo: time(query.created_to),
+    updatedSince: time(query.updated_since),
   };
 }
 
@@ -32,32 +38,66 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
   app.get(
     '/conversations',
     {
+      config: { etag: true },
       schema: {
         summary: 'Get paginated list of conversations',
         tags: ['conversations'],
         querystring: ListQuery,
-        response: { 200: ListResponse, ...errors },
+        response: { 200: ListResponse, ...errorResponses },
       },
     },
     async (request) => {
-      const { page, per_page: perPage, sort_by: sortBy, sort_dir: sortDir } = request.query;
-      const { total, records } = await listConversations(db, request.workspace.id, filtersOf(request.query), {
+      const { page, per_page: perPage, sort_by: sortBy, sort_dir: sortDir, cursor } = request.query;
+      const workspaceId = request.workspace.id;
+      const filters = filtersOf(request.query);
+      const message = 'Conversations retrieved successfully';
+
+      if (cursor === undefined) {
+        const { total, records } = await listConversations(db, workspaceId, filters, {
+          sortBy,
+          sortDir,
+          limit: perPage,
+          offset: (page - 1) * perPage,
+        });
+        return { success: true, message, data: pageOf(records.map(presentConversation), total, page, perPage) };
+      }
+
+      // One row past the page tells whether there is a next one.
+      const after = decodeCursor(cursor, sortBy, sortDir) ?? undefined;
+      const { total, records } = await listConversations(db, workspaceId, filters, {
         sortBy,
         sortDir,
-        limit: perPage,
-        offset: (page - 1) * perPage,
+        limit: perPage + 1,
+        offset: 0,
+        after,
       });
+      const pageRecords = records.slice(0, perPage);
+      const last = pageRecords[pageRecords.length - 1];
+      const nextCursor =
+        records.length > perPage && last ? encodeCursor({ sortBy, sortDir, key: last.row[sortBy], id: last.row.id }) : null;
       return {
         success: true,
-        message: 'Conversations retrieved successfully',
-        data: {
-          current_page: page,
-          data: records.map(presentConversation),
-          per_page: perPage,
-          total,
-          last_page: Math.max(1, Math.ceil(total / perPage)),
-        },
+        message,
+        data: { data: pageRecords.map(presentConversation), per_page: perPage, total, next_cursor: nextCursor },
       };
+    },
+  );
+
+  app.get(
+    '/conversations/:uuid',
+    {
+      config: { etag: true },
+      schema: {
+        summary: 'Get one conversation',
+        tags: ['conversations'],
+        params: ConversationParams,
+        response: { 200: ConversationResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const record = await findConversation(db, request.workspace.id, request.params.uuid.toLowerCase());
+      if (!record) throw notFound('Conversation');
+      return { success: true, message: 'Conversation retrieved successfully', data: presentConversation(record) };
     },
   );
 
@@ -70,7 +110,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         tags: ['conversations'],
         params: ConversationParams,
         body: ConversationInput,
-        response: { 200: ConversationResponse, 201: ConversationResponse, ...errors },
+        response: { 200: ConversationResponse, 201: ConversationResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -85,6 +125,24 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         message: created ? 'Conversation created successfully' : 'Conversation updated successfully',
         data: conversation,
       };
+    },
+  );
+
+  app.patch(
+    '/conversations/:uuid',
+    {
+      schema: {
+        summary: 'Close or reopen a conversation',
+        tags: ['conversations'],
+        params: ConversationParams,
+        body: StatusChange,
+        response: { 200: ConversationResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const record = await setConversationStatus(db, request.workspace.id, request.params.uuid, request.body.status);
+      if (!record) throw notFound('Conversation');
+      return { success: true, message: 'Conversation updated successfully', data: presentConversation(record) };
     },
   );
 };

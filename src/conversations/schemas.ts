@@ -1,5 +1,5 @@
 import { type Static, type TOptional, type TSchema, Type } from 'typebox';
-import { DateTime, Nullable, StringEnum, Uuid } from '../shared/schemas.js';
+import { DateTime, Envelope, EnumList, Nullable, pageParameters, StringEnum, Uuid, UuidList } from '../shared/schemas.js';
 
 export const CONVERSATION_TYPES = ['Real', 'Simulation'] as const;
 export const CONVERSATION_STATUSES = ['Active', 'Closed'] as const;
@@ -10,8 +10,6 @@ export const CALL_STATUSES = ['queued', 'ringing', 'in-progress', 'completed', '
 export const SORT_KEYS = ['created_at', 'updated_at'] as const;
 export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
 
-export const MAX_PER_PAGE = 100;
-export const MAX_PAGE = 2_147_483_647;
 export const MAX_TEXT = 10_000;
 const MAX_LIST = 1_000;
 
@@ -36,7 +34,7 @@ const callFields = {
   uuid: Uuid,
   direction: Nullable(StringEnum(CALL_DIRECTIONS)),
   status: Nullable(StringEnum(CALL_STATUSES)),
-  duration: Nullable(Type.Integer({ minimum: 0, maximum: MAX_PAGE, description: 'Seconds' })),
+  duration: Nullable(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'Seconds' })),
   recording_url: Nullable(Type.String({ maxLength: 2048 })),
   handled_by: Nullable(StringEnum(RESPONDERS)),
   summary: text(),
@@ -89,9 +87,11 @@ export type ConversationInput = Static<typeof ConversationInput>;
 
 export const ConversationParams = Type.Object({ uuid: Uuid });
 
+const describedUuid = (description: string) => Type.Optional({ ...Uuid, description } as typeof Uuid);
+const describedTime = (description: string) => Type.Optional({ ...DateTime, description } as typeof DateTime);
+
 export const ListQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
-  per_page: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: 15 }),
+  ...pageParameters(15),
   phone: Type.Optional(
     Type.String({
       minLength: 1,
@@ -100,33 +100,47 @@ export const ListQuery = Type.Object({
         'Partial match on the contact phone number. Spaces, -, (, ), . and a leading + are ignored on both sides; % and _ match themselves. Needs at least one digit.',
     }),
   ),
-  contact_uuid: Type.Optional({ ...Uuid, description: 'Filter by contact UUID' } as typeof Uuid),
-  agent_uuid: Type.Optional({ ...Uuid, description: 'Filter by agent UUID' } as typeof Uuid),
-  campaign_uuid: Type.Optional({ ...Uuid, description: "Filter by campaign UUID (via conversation's call)" } as typeof Uuid),
-  task_uuid: Type.Optional({ ...Uuid, description: 'Filter by task UUID (matched via task.third_party_id = call.uuid)' } as typeof Uuid),
-  channel: Type.Optional(StringEnum(CHANNELS, { caseInsensitive: true, description: 'Channel name, any case (e.g. whatsapp, sms, call)' })),
-  status: Type.Optional(StringEnum(CONVERSATION_STATUSES, { caseInsensitive: true })),
+  contact_uuid: describedUuid('Filter by contact UUID'),
+  agent_uuid: Type.Optional(UuidList('Filter by agent UUID; several, comma-separated, match any of them')),
+  campaign_uuid: describedUuid("Filter by campaign UUID (via conversation's call)"),
+  task_uuid: describedUuid('Filter by task UUID (matched via task.third_party_id = call.uuid)'),
+  channel: Type.Optional(EnumList(CHANNELS, 'Filter by channel name (e.g. whatsapp, sms, call)')),
+  status: Type.Optional(EnumList(CONVERSATION_STATUSES, 'Filter by status')),
+  created_from: describedTime('Only conversations created at or after this time'),
+  created_to: describedTime('Only conversations created at or before this time'),
+  updated_since: describedTime('Only conversations updated at or after this time: poll with the newest updated_at seen to sync changes'),
   sort_by: Type.Unsafe<(typeof SORT_KEYS)[number]>({ ...StringEnum(SORT_KEYS), default: 'created_at' }),
   sort_dir: Type.Unsafe<(typeof SORT_DIRECTIONS)[number]>({ ...StringEnum(SORT_DIRECTIONS), default: 'desc' }),
+  cursor: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'Cursor paging instead of page: send an empty cursor for the first page, then the next_cursor of each answer. Stable while conversations are added.',
+    }),
+  ),
 });
 export type ListQuery = Static<typeof ListQuery>;
 
+/**
+ * The list's envelope; a cursor request gets `next_cursor` instead of `current_page` and
+ * `last_page`. Every key of `data` is optional here only because fast-json-stringify writes
+ * required keys first, and the contract's key order must hold.
+ */
 export const ListResponse = Type.Object({
   success: Type.Boolean(),
   message: Type.String(),
   data: Type.Object({
-    current_page: Type.Integer(),
-    data: Type.Array(Conversation),
-    per_page: Type.Integer(),
-    total: Type.Integer(),
-    last_page: Type.Integer(),
+    current_page: Type.Optional(Type.Integer({ description: 'Page requests only' })),
+    data: Type.Optional(Type.Array(Conversation)),
+    per_page: Type.Optional(Type.Integer()),
+    total: Type.Optional(Type.Integer({ description: 'Every conversation matching the filters' })),
+    last_page: Type.Optional(Type.Integer({ description: 'Page requests only' })),
+    next_cursor: Type.Optional(Nullable(Type.String({ description: 'Cursor requests only; null on the last page' }))),
   }),
 });
 export type ListResponse = Static<typeof ListResponse>;
 
-export const ConversationResponse = Type.Object({
-  success: Type.Boolean(),
-  message: Type.String(),
-  data: Conversation,
-});
+export const ConversationResponse = Envelope(Conversation);
 export type ConversationResponse = Static<typeof ConversationResponse>;
+
+export const StatusChange = Type.Object({ status: StringEnum(CONVERSATION_STATUSES) }, { additionalProperties: false });

@@ -16,7 +16,11 @@ export async function writeTransaction<T>(db: Kysely<Database>, work: (trx: Tran
   }
 }
 
-/** Marks the workspace's data as changed, inside the writing transaction (see http/etag.ts). */
+/**
+ * Marks the workspace's data as changed, inside the writing transaction (see http/etag.ts). Every
+ * writer calls it before anything else: the row lock it takes on PostgreSQL makes one workspace's
+ * writers queue in one order (no deadlocks) and commit in the order they took their ids.
+ */
 export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: number): Promise<void> {
   await trx
     .updateTable('workspaces')

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/dialect.js';
-import { UUID_PATTERN, type ErrorEnvelope } from '../shared/schemas.js';
+import { UUID_LIST_PATTERN, UUID_PATTERN, type ErrorEnvelope } from '../shared/schemas.js';
 import { AppError, type ErrorCode, ERROR_STATUS } from './errors.js';
 
 interface AjvError {
@@ -37,7 +37,9 @@ function describe(error: AjvError, field: string, context: string): string {
     case 'enum':
       return `${subject} must be one of ${(error.params.allowedValues as unknown[]).map(String).join(', ')}`;
     case 'pattern':
-      return error.params.pattern === UUID_PATTERN ? `${subject} must be a UUID` : `${subject} ${error.message}`;
+      if (error.params.pattern === UUID_PATTERN) return `${subject} must be a UUID`;
+      if (error.params.pattern === UUID_LIST_PATTERN) return `${subject} must be one or more UUIDs separated by commas`;
+      return `${subject} ${error.message}`;
     case 'format':
       return error.params.format === 'uuid' ? `${subject} must be a UUID` : `${subject} must be a valid ${String(error.params.format)}`;
     case 'type':

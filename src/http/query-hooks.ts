@@ -4,24 +4,44 @@ import { validationError } from './errors.js';
 interface PropertySchema {
   type?: string;
   enum?: unknown[];
+  'x-values'?: string[];
   'x-case-insensitive'?: boolean;
 }
 
-/** Per querystring schema: which enum values to rewrite to their canonical spelling, keyed by lower case. */
-const canonicalSpellings = new WeakMap<object, Map<string, Map<string, string>>>();
+interface CaseRule {
+  spellings: Map<string, string>;
+  /** A comma-separated list of values rather than a single one. */
+  list: boolean;
+  allowed: string[];
+}
 
-function spellingsOf(schema: { properties?: Record<string, PropertySchema> }) {
-  let spellings = canonicalSpellings.get(schema);
-  if (!spellings) {
-    spellings = new Map();
+/** Per querystring schema: how to rewrite its case-insensitive parameters, keyed by parameter. */
+const caseRules = new WeakMap<object, Map<string, CaseRule>>();
+
+function caseRulesOf(schema: { properties?: Record<string, PropertySchema> }) {
+  let rules = caseRules.get(schema);
+  if (!rules) {
+    rules = new Map();
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
-      if (property['x-case-insensitive'] && property.enum) {
-        spellings.set(name, new Map(property.enum.map((value) => [String(value).toLowerCase(), String(value)])));
+      const values = property['x-values'] ?? property.enum?.map(String);
+      if (property['x-case-insensitive'] && values) {
+        const spellings = new Map(values.map((value) => [value.toLowerCase(), value]));
+        rules.set(name, { spellings, list: property['x-values'] !== undefined, allowed: values });
       }
     }
-    canonicalSpellings.set(schema, spellings);
+    caseRules.set(schema, rules);
   }
-  return spellings;
+  return rules;
+}
+
+function canonical(name: string, value: string, rule: CaseRule): string {
+  if (!rule.list) return rule.spellings.get(value.toLowerCase()) ?? value;
+  const items = value.split(',').map((item) => {
+    const spelling = rule.spellings.get(item.trim().toLowerCase());
+    if (!spelling) throw validationError(name, `${name} must be one or more of ${rule.allowed.join(', ')}, separated by commas`);
+    return spelling;
+  });
+  return [...new Set(items)].join(',');
 }
 
 const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
@@ -47,8 +67,8 @@ export async function normaliseQuery(request: FastifyRequest) {
     if (!DECIMAL_INTEGER.test(value)) throw validationError(name, `${name} must be an integer`);
     if (!Number.isSafeInteger(Number(value))) throw validationError(name, `${name} is out of range`);
   }
-  for (const [name, spellings] of spellingsOf(schema)) {
+  for (const [name, rule] of caseRulesOf(schema)) {
     const value = query[name];
-    if (typeof value === 'string') query[name] = spellings.get(value.toLowerCase()) ?? value;
+    if (typeof value === 'string') query[name] = canonical(name, value, rule);
   }
 }

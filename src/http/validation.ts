@@ -21,8 +21,8 @@ function createAjv(coerceTypes: boolean): Ajv {
     // Unknown body keys are rejected with a 422 rather than silently dropped.
     removeAdditional: false,
     allErrors: false,
-    // Annotation only: the preValidation hook acts on it (see query-hooks.ts).
-    keywords: ['x-case-insensitive'],
+    // Annotations only: the preValidation hook acts on them (see query-hooks.ts).
+    keywords: ['x-case-insensitive', 'x-values'],
   });
   addFormats(ajv);
   const rfc3339 = ajv.formats['date-time'] as { validate: (value: string) => boolean };

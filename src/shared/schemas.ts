@@ -31,6 +31,31 @@ export function StringEnum<const V extends readonly string[]>(
   });
 }
 
+const UUID_BODY = UUID_PATTERN.slice(1, -1);
+export const UUID_LIST_PATTERN = `^${UUID_BODY}(,${UUID_BODY})*$`;
+const MAX_LIST_VALUES = 100;
+
+/** One or more uuids, comma-separated: `a,b` means a or b. */
+export function UuidList(description: string) {
+  return Type.Unsafe<string>({ type: 'string', pattern: UUID_LIST_PATTERN, maxLength: MAX_LIST_VALUES * 37, description });
+}
+
+/**
+ * One or more values of an enumeration, comma-separated and in any case: the request hook
+ * rewrites each to its canonical spelling (and names the field if one is unknown) before the
+ * pattern checks them.
+ */
+export function EnumList<const V extends readonly string[]>(values: V, description: string) {
+  const alternatives = values.map((value) => value.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
+  return Type.Unsafe<string>({
+    type: 'string',
+    pattern: `^(${alternatives})(,(${alternatives}))*$`,
+    description: `${description}. One or more of ${values.join(', ')}, comma-separated, in any case`,
+    'x-case-insensitive': true,
+    'x-values': [...values],
+  });
+}
+
 export const ErrorEnvelope = Type.Object({
   success: Type.Literal(false),
   message: Type.String(),
