@@ -308,3 +308,21 @@ export async function setConversationStatus(db: Kysely<Database>, workspaceId: n
     return findConversation(trx, workspaceId, uuid);
   });
 }
+
+/**
+ * Whole conversations matching `filters`, in creation (id) order after `afterId`: a stable walk
+ * over any number of rows, one bounded page at a time (export uses it).
+ */
+export async function walkConversations(
+  db: Kysely<Database>,
+  workspaceId: number,
+  filters: ConversationFilters,
+  afterId: number,
+  limit: number,
+): Promise<ConversationRecord[]> {
+  const resolved = await resolveFilters(db, workspaceId, filters);
+  if (!resolved) return [];
+  const ids = matching(db, workspaceId, resolved).select('c.id').where('c.id', '>', afterId).orderBy('c.id').limit(limit);
+  const records = await loadConversations(db, workspaceId, ids);
+  return records.sort((a, b) => a.row.id - b.row.id);
+}
