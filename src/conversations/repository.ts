@@ -1,5 +1,5 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
-import { escapeLike } from '../db/dialect.js';
+import { dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
 import { bumpDataVersion, writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
@@ -32,8 +32,10 @@ export interface PageRequest {
 }
 
 /** Filters turned into internal ids; a uuid that names nothing in the workspace means an empty result. */
-interface ResolvedFilters extends Pick<ConversationFilters, 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince'> {
-  phonePattern?: string;
+interface ResolvedFilters extends Pick<
+  ConversationFilters,
+  'phone' | 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince'
+> {
   contactId?: number;
   agentIds?: number[];
   campaignId?: number;
@@ -72,9 +74,8 @@ async function conversationIdOfTask(db: Kysely<Database>, workspaceId: number, t
 }
 
 async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters: ConversationFilters): Promise<ResolvedFilters | null> {
-  const { channels, statuses, createdFrom, createdTo, updatedSince } = filters;
-  const resolved: ResolvedFilters = { channels, statuses, createdFrom, createdTo, updatedSince };
-  if (filters.phone !== undefined) resolved.phonePattern = `%${escapeLike(filters.phone)}%`;
+  const { phone, channels, statuses, createdFrom, createdTo, updatedSince } = filters;
+  const resolved: ResolvedFilters = { phone, channels, statuses, createdFrom, createdTo, updatedSince };
   if (filters.contactUuid && (resolved.contactId = await idByUuid(db, 'contacts', workspaceId, filters.contactUuid)) === undefined)
     return null;
   if (filters.agentUuids && (resolved.agentIds = await agentIds(db, workspaceId, filters.agentUuids)) === undefined) return null;
@@ -85,6 +86,53 @@ async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters
     return null;
   }
   return resolved;
+}
+
+/**
+ * Ids of the workspace's contacts whose normalised number contains `phone`, through each
+ * dialect's trigram index (see the migration that adds it). The FTS5 table spans workspaces;
+ * the caller's workspace condition on conversations keeps the result inside one.
+ */
+function phoneMatches(db: Kysely<Database>, workspaceId: number, phone: string) {
+  const contactId = sql.ref('c.contact_id');
+  if (dialectOf(db) === 'sqlite') {
+    return sql<boolean>`${contactId} in (select rowid from contacts_phone_fts where phone_digits glob ${`*${escapeGlob(phone)}*`})`;
+  }
+  const contacts = db
+    .selectFrom('contacts')
+    .select('contacts.id')
+    .where('contacts.workspace_id', '=', workspaceId)
+    // ESCAPE makes % and _ in the user's input literal.
+    .where(sql<boolean>`contacts.phone_digits like ${`%${escapeLike(phone)}%`} escape '\\'`);
+  return sql<boolean>`${contactId} in (${contacts})`;
+}
+
+/**
+ * The exact number of matches. Filters on status, channel and agent alone (the ones that select
+ * most of a large workspace) are summed from the trigger-kept counts; any other filter narrows
+ * the rows enough to count them through its index.
+ */
+async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
+  const countable =
+    f.phone === undefined &&
+    f.contactId === undefined &&
+    f.campaignId === undefined &&
+    f.conversationId === undefined &&
+    f.createdFrom === undefined &&
+    f.createdTo === undefined &&
+    f.updatedSince === undefined;
+  if (countable) {
+    let counts = db.selectFrom('conversation_counts').where('workspace_id', '=', workspaceId);
+    if (f.statuses !== undefined) counts = counts.where('status', 'in', f.statuses);
+    if (f.channels !== undefined) counts = counts.where('channel', 'in', f.channels);
+    if (f.agentIds !== undefined) counts = counts.where('agent_id', 'in', f.agentIds);
+    const { total } = await counts.select((eb) => eb.fn.sum<number | null>('n').as('total')).executeTakeFirstOrThrow();
+    return Number(total ?? 0);
+  }
+  const { total } = await matching(db, workspaceId, f)
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
+  return Number(total);
 }
 
 function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters) {
@@ -107,17 +155,7 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
         .where('calls.campaign_id', '=', campaignId),
     );
   }
-  if (f.phonePattern !== undefined) {
-    const pattern = f.phonePattern;
-    query = query.where('c.contact_id', 'in', (eb) =>
-      eb
-        .selectFrom('contacts')
-        .select('contacts.id')
-        .where('contacts.workspace_id', '=', workspaceId)
-        // ESCAPE makes % and _ in the user's input literal; both dialects read '\' the same way.
-        .where(sql<boolean>`contacts.phone_digits like ${pattern} escape '\\'`),
-    );
-  }
+  if (f.phone !== undefined) query = query.where(phoneMatches(db, workspaceId, f.phone));
   return query;
 }
 
@@ -264,10 +302,7 @@ export async function listConversations(
   const resolved = await resolveFilters(db, workspaceId, filters);
   if (!resolved) return { total: 0, records: [] };
 
-  const counted = await matching(db, workspaceId, resolved)
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .executeTakeFirstOrThrow();
-  const total = Number(counted.total);
+  const total = await countMatching(db, workspaceId, resolved);
   if (page.offset >= total) return { total, records: [] };
 
   let ids = matching(db, workspaceId, resolved).select('c.id');

@@ -6,7 +6,8 @@ import { type Kysely, PostgresAdapter, SqliteAdapter } from 'kysely';
  */
 export type Dialect = 'sqlite' | 'postgres';
 
-export function dialectOf(db: Kysely<unknown>): Dialect {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema will do
+export function dialectOf(db: Kysely<any>): Dialect {
   const adapter = db.getExecutor().adapter;
   if (adapter instanceof PostgresAdapter) return 'postgres';
   if (adapter instanceof SqliteAdapter) return 'sqlite';
@@ -18,6 +19,11 @@ export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Makes `*`, `?` and `[` literal in a GLOB pattern, where % and _ mean nothing special anyway. */
+export function escapeGlob(value: string): string {
+  return value.replace(/[*?[]/g, (c) => `[${c}]`);
 }
 
 /** Escapes `%`, `_` and the escape character itself so that a LIKE pattern matches them literally. */

@@ -1,11 +1,13 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
 import * as createCoreTables from './migrations/2026-11-25T120000-create-core-tables.js';
 import * as addDataVersion from './migrations/2026-11-25T140000-add-data-version-and-message-order.js';
+import * as addCountsAndPhoneIndex from './migrations/2026-11-25T160000-add-counts-and-phone-index.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
   '2026-11-25T120000-create-core-tables': createCoreTables,
   '2026-11-25T140000-add-data-version-and-message-order': addDataVersion,
+  '2026-11-25T160000-add-counts-and-phone-index': addCountsAndPhoneIndex,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema

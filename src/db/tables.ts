@@ -112,6 +112,16 @@ export interface MessagesTable {
   created_at: EpochSeconds;
 }
 
+/** Kept by triggers (see the migration that adds it); never written by the application. */
+export interface ConversationCountsTable {
+  workspace_id: number;
+  status: string;
+  channel: string;
+  /** 0 for conversations without an agent. */
+  agent_id: number;
+  n: number;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_tokens: ApiTokensTable;
@@ -124,6 +134,7 @@ export interface Database {
   sessions: SessionsTable;
   tasks: TasksTable;
   messages: MessagesTable;
+  conversation_counts: ConversationCountsTable;
 }
 
 export type Workspace = Selectable<WorkspacesTable>;
