@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
+import { minimalBody } from './helpers/fixtures.js';
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number) {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+interface Expected {
+  status: string;
+  channel: string;
+  agent: string | null;
+}
+
+const STATUSES = ['Active', 'Closed'];
+const CHANNELS = ['Whatsapp', 'SMS', 'Call'];
+
+async function totalOf(ws: TestWorkspace, query: Record<string, string>) {
+  const response = await ws.list({ ...query, per_page: 1 });
+  expect(response.statusCode).toBe(200);
+  return response.json().data.total as number;
+}
+
+/** Every total the trigger-kept counts answer, against the truth kept in the test. */
+async function expectTotals(ws: TestWorkspace, rows: Map<string, Expected>, agents: string[]) {
+  const all = [...rows.values()];
+  const count = (keep: (row: Expected) => boolean) => all.filter(keep).length;
+  expect(await totalOf(ws, {})).toBe(all.length);
+  for (const status of STATUSES) {
+    expect(await totalOf(ws, { status })).toBe(count((r) => r.status === status));
+    for (const channel of CHANNELS) {
+      expect(await totalOf(ws, { status, channel })).toBe(count((r) => r.status === status && r.channel === channel));
+    }
+  }
+  for (const agent of agents) {
+    expect(await totalOf(ws, { agent_uuid: agent })).toBe(count((r) => r.agent === agent));
+    expect(await totalOf(ws, { agent_uuid: agent, status: 'Closed', channel: 'SMS' })).toBe(
+      count((r) => r.agent === agent && r.status === 'Closed' && r.channel === 'SMS'),
+    );
+  }
+  expect(await totalOf(ws, { channel: 'whatsapp,sms' })).toBe(count((r) => r.channel !== 'Call'));
+  expect(await totalOf(ws, { agent_uuid: agents.join(',') })).toBe(count((r) => r.agent !== null));
+}
+
+describeEachDialect('exact totals after writes', (t) => {
+  it('keeps every total exact through creates, status, channel and agent changes, PATCHes and idempotent re-PUTs', async () => {
+    const ws = await t.newWorkspace();
+    const other = await t.newWorkspace();
+    const next = random(20261125);
+    const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
+    const agents = [randomUUID(), randomUUID(), randomUUID()];
+    const rows = new Map<string, Expected>();
+
+    // Another workspace's writes must never show in this one's totals.
+    for (let i = 0; i < 5; i++) await other.put(randomUUID(), minimalBody({ agent_uuid: agents[0], channel: 'SMS', status: 'Closed' }));
+
+    for (let step = 0; step < 60; step++) {
+      const existing = [...rows.keys()];
+      const action = existing.length === 0 ? 0 : Math.floor(next() * 4);
+      if (action <= 1) {
+        const uuid = action === 0 ? randomUUID() : pick(existing);
+        const row = { status: pick(STATUSES), channel: pick(CHANNELS), agent: next() < 0.2 ? null : pick(agents) };
+        const contact = { uuid: randomUUID() };
+        const response = await ws.put(uuid, minimalBody({ contact, status: row.status, channel: row.channel, agent_uuid: row.agent }));
+        expect(response.statusCode).toBe(action === 0 ? 201 : 200);
+        rows.set(uuid, row);
+      } else if (action === 2) {
+        const uuid = pick(existing);
+        const status = pick(STATUSES);
+        const response = await ws.request({ method: 'PATCH', url: `/api/v1/conversations/${uuid}`, payload: { status } });
+        expect(response.statusCode).toBe(200);
+        rows.get(uuid)!.status = status;
+      } else {
+        const uuid = pick(existing);
+        const current = (await ws.request({ method: 'GET', url: `/api/v1/conversations/${uuid}` })).json().data;
+        expect((await ws.put(uuid, current)).statusCode).toBe(200);
+      }
+      if (step % 10 === 9) await expectTotals(ws, rows, agents);
+    }
+    await expectTotals(ws, rows, agents);
+  });
+});
