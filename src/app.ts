@@ -45,7 +45,7 @@ export async function buildApp({ config, db, logger = false }: AppOptions) {
   await app.register(
     async (api) => {
       api.addHook('onRequest', bearerAuth(db, config.baseDomain));
-      api.addHook('preHandler', conditionalGet(db));
+      api.addHook('preHandler', conditionalGet);
       await api.register(conversationRoutes, { db });
       await api.register(messageRoutes, { db });
       await api.register(sessionRoutes, { db });

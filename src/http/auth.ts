@@ -8,6 +8,8 @@ import { AppError } from './errors.js';
 export interface RequestWorkspace {
   id: number;
   subdomain: string;
+  /** The workspace's data version when the request arrived, before any of its data was read. */
+  dataVersion: number;
 }
 
 declare module 'fastify' {
@@ -48,6 +50,6 @@ export function bearerAuth(db: Kysely<Database>, baseDomain: string | null) {
     if (!owner || !secretMatches(parsed.secret, owner.secretHash)) throw invalidToken();
     const hostSubdomain = subdomainOf(request.headers.host, baseDomain);
     if (hostSubdomain !== null && hostSubdomain !== owner.subdomain) throw invalidToken();
-    request.workspace = { id: owner.workspaceId, subdomain: owner.subdomain };
+    request.workspace = { id: owner.workspaceId, subdomain: owner.subdomain, dataVersion: owner.dataVersion };
   };
 }

@@ -7,6 +7,8 @@ export interface TokenOwner {
   workspaceId: number;
   subdomain: string;
   secretHash: string;
+  /** Read with the token, in the same query, so a conditional GET needs no second one (see http/etag.ts). */
+  dataVersion: number;
 }
 
 /** Creates a token and returns it in full: the only moment it exists outside the client's hands. */
@@ -44,9 +46,9 @@ export async function findActiveToken(db: Kysely<Database>, publicId: string): P
   const row = await db
     .selectFrom('api_tokens')
     .innerJoin('workspaces', 'workspaces.id', 'api_tokens.workspace_id')
-    .select(['api_tokens.workspace_id', 'workspaces.subdomain', 'api_tokens.secret_hash'])
+    .select(['api_tokens.workspace_id', 'workspaces.subdomain', 'api_tokens.secret_hash', 'workspaces.data_version'])
     .where('api_tokens.public_id', '=', publicId)
     .where('api_tokens.revoked_at', 'is', null)
     .executeTakeFirst();
-  return row && { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash };
+  return row && { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash, dataVersion: Number(row.data_version) };
 }
