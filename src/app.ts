@@ -7,15 +7,19 @@ import { conversationRoutes } from './conversations/routes.js';
 import type { Database } from './db/tables.js';
 import { bearerAuth } from './http/auth.js';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.js';
-import { conditionalGet } from './http/etag.js';
+import { conditionalGet, keepEtagOnSuccessOnly } from './http/etag.js';
 import { rejectNulCharacters } from './http/nul-characters.js';
 import { normaliseQuery } from './http/query-hooks.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messageRoutes } from './messages/routes.js';
+import { createMetrics, installMetrics, instrumentDatabase } from './metrics/metrics.js';
+import { bindWorkspaceToLog, RequestLogController } from './metrics/request-log.js';
+import { registerDocs, registerOpenApi } from './openapi/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 
 export interface AppOptions {
-  config: Pick<Config, 'baseDomain'>;
+  /** Without `metrics`, metrics are off. */
+  config: Pick<Config, 'baseDomain'> & Partial<Pick<Config, 'metrics'>>;
   db: Kysely<Database>;
   logger?: FastifyServerOptions['logger'];
 }
@@ -23,9 +27,12 @@ export interface AppOptions {
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** The whole HTTP application, ready for `inject` or `listen`; it never listens by itself. */
-export async function buildApp({ config, db, logger = false }: AppOptions) {
+export async function buildApp({ config, db: database, logger = false }: AppOptions) {
+  const metrics = config.metrics?.enabled ? createMetrics() : null;
+  const db = instrumentDatabase(database, metrics);
   const app = Fastify({
     logger,
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     frameworkErrors,
@@ -41,11 +48,17 @@ export async function buildApp({ config, db, logger = false }: AppOptions) {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Before any route: the OpenAPI document is collected from the routes as they are added.
+  await registerOpenApi(app);
+  await registerDocs(app);
+  installMetrics(app, metrics, config.metrics ?? { enabled: false, token: null });
 
   await app.register(
     async (api) => {
       api.addHook('onRequest', bearerAuth(db, config.baseDomain));
+      api.addHook('onRequest', bindWorkspaceToLog);
       api.addHook('preHandler', conditionalGet);
+      api.addHook('onSend', keepEtagOnSuccessOnly);
       await api.register(conversationRoutes, { db });
       await api.register(messageRoutes, { db });
       await api.register(sessionRoutes, { db });

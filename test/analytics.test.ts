@@ -40,10 +40,13 @@ async function append(ws: TestWorkspace, conversation: string, payload: Record<s
   return res.json().data as { uuid: string; content: string };
 }
 
-/** Follows next_cursor from the first page to the last, checking each page's shape on the way. */
-async function walk(ws: TestWorkspace, query: Query, between?: (page: number) => Promise<void>) {
+/**
+ * Follows next_cursor from `query.cursor` (or the start) to the last page, checking each page's
+ * shape on the way, and that the end is a place to resume from; returns the messages and the last cursor.
+ */
+async function walkFrom(ws: TestWorkspace, query: Query, between?: (page: number) => Promise<void>) {
   const seen: Exported[] = [];
-  let cursor: string | undefined;
+  let cursor = query.cursor as string | undefined;
   for (let page = 1; page < 100; page++) {
     const res = await exportMessages(ws, { ...query, cursor });
     expect(res.statusCode, res.body).toBe(200);
@@ -52,14 +55,28 @@ async function walk(ws: TestWorkspace, query: Query, between?: (page: number) =>
       pagination: { next_cursor: string | null; has_more: boolean; limit: number };
     };
     seen.push(...messages);
-    expect(pagination.next_cursor === null).toBe(!pagination.has_more);
-    if (!pagination.has_more) return seen;
+    // The cursor after the last message returned; with none returned, the one sent (null if none was).
+    if (messages.length > 0) expect(pagination.next_cursor).toEqual(expect.any(String));
+    else expect(pagination.next_cursor).toBe(cursor ?? null);
+    if (!pagination.has_more) {
+      if (pagination.next_cursor !== null) {
+        // Asked again from the end, with nothing new: no messages, and the same cursor back.
+        const again = await exportMessages(ws, { ...query, cursor: pagination.next_cursor });
+        expect(again.json().messages).toEqual([]);
+        expect(again.json().pagination).toEqual(pagination);
+      }
+      return { seen, cursor: pagination.next_cursor };
+    }
     expect(messages).toHaveLength(pagination.limit);
     cursor = pagination.next_cursor!;
     await between?.(page);
   }
   throw new Error('the walk did not end');
 }
+
+/** The messages of a walk from the first page to the last. */
+const walk = async (ws: TestWorkspace, query: Query, between?: (page: number) => Promise<void>) =>
+  (await walkFrom(ws, { ...query, cursor: undefined }, between)).seen;
 
 const contents = (messages: { content: string }[]) => messages.map((m) => m.content);
 
@@ -155,7 +172,8 @@ describeEachDialect('analytics message export', (t) => {
           created_at: '2024-03-01T09:00:00Z',
         },
       ],
-      pagination: { next_cursor: null, has_more: false, limit: 500 },
+      // At the end too: the cursor after the last message, to resume from once more arrive.
+      pagination: { next_cursor: expect.any(String), has_more: false, limit: 500 },
     });
   });
 
@@ -292,16 +310,24 @@ describeEachDialect('analytics message export', (t) => {
     await append(ws, uuid, { sender: 'AI', content: 'a', created_at: '2024-03-01T10:00:00Z' });
     await append(ws, uuid, { sender: 'AI', content: 'b', created_at: '2024-03-01T10:00:00Z' });
 
-    expect((await exportMessages(ws, WINDOW)).json().pagination).toEqual({ next_cursor: null, has_more: false, limit: 500 });
+    const all = (await exportMessages(ws, WINDOW)).json();
+    expect(contents(all.messages)).toEqual(['a', 'b']);
+    expect(all.pagination).toEqual({ next_cursor: expect.any(String), has_more: false, limit: 500 });
+    // Whatever the limit, the cursor after b is the same.
     expect((await exportMessages(ws, { ...WINDOW, limit: 1000 })).json().pagination).toEqual({
-      next_cursor: null,
+      next_cursor: all.pagination.next_cursor,
       has_more: false,
       limit: 1000,
     });
-    expect((await exportMessages(ws, { ...WINDOW, limit: 2 })).json().pagination).toEqual({ next_cursor: null, has_more: false, limit: 2 });
+    expect((await exportMessages(ws, { ...WINDOW, limit: 2 })).json().pagination).toEqual({
+      next_cursor: all.pagination.next_cursor,
+      has_more: false,
+      limit: 2,
+    });
     const one = (await exportMessages(ws, { ...WINDOW, limit: 1 })).json();
     expect(contents(one.messages)).toEqual(['a']);
     expect(one.pagination).toEqual({ next_cursor: expect.any(String), has_more: true, limit: 1 });
+    expect(one.pagination.next_cursor).not.toBe(all.pagination.next_cursor);
 
     const cases: [Query | string, string][] = [
       [{ ...WINDOW, limit: 0 }, 'limit must be >= 1'],
@@ -426,6 +452,49 @@ describeEachDialect('analytics message export', (t) => {
         .execute()
         .catch(() => {});
     }
+  });
+
+  it('resumes from the last next_cursor: a later call returns exactly the messages that arrived since', async () => {
+    const a = await t.newWorkspace();
+    const b = await t.newWorkspace();
+    const whatsapp = await put(a, conversationBody({ channel: 'Whatsapp' }));
+    const sms = await put(a, minimalBody({ channel: 'SMS' }));
+    const ofB = await put(b, conversationBody());
+
+    // Nothing yet, and no cursor sent: nothing to resume from.
+    expect((await exportMessages(a, WINDOW)).json().pagination).toEqual({ next_cursor: null, has_more: false, limit: 500 });
+
+    for (let i = 0; i < 5; i++) {
+      await append(a, i % 2 ? sms.uuid : whatsapp.uuid, { sender: 'AI', content: `old${i}`, created_at: '2024-03-01T10:00:00Z' });
+    }
+    const first = await walkFrom(a, { ...WINDOW, limit: 2 });
+    expect(contents(first.seen)).toEqual(['old0', 'old1', 'old2', 'old3', 'old4']);
+    const smsOnly = await walkFrom(a, { ...WINDOW, channel: 'sms', limit: 2 });
+    expect(contents(smsOnly.seen)).toEqual(['old1', 'old3']);
+
+    await append(a, whatsapp.uuid, { sender: 'Contact', content: 'new0', created_at: '2024-03-01T23:59:59Z' });
+    await append(a, whatsapp.uuid, { sender: 'AI', content: 'outside', created_at: '2024-03-02T00:00:00Z' });
+    await append(b, ofB.uuid, { sender: 'AI', content: 'in B', created_at: '2024-03-01T10:00:00Z' });
+    // Dated before everything already exported: it still comes after the cursor.
+    await append(a, sms.uuid, { sender: 'Contact', content: 'new1', created_at: '2024-03-01T00:00:00Z' });
+    await append(a, whatsapp.uuid, { sender: 'AI', content: 'new2', created_at: '2024-03-01T12:00:00Z' });
+
+    const resumed = (await exportMessages(a, { ...WINDOW, cursor: first.cursor! })).json();
+    expect(contents(resumed.messages)).toEqual(['new0', 'new1', 'new2']);
+    expect(resumed.pagination).toEqual({ next_cursor: expect.any(String), has_more: false, limit: 500 });
+    expect(resumed.pagination.next_cursor).not.toBe(first.cursor);
+    // The same in small pages, and once more from its end: nothing new.
+    const paged = await walkFrom(a, { ...WINDOW, limit: 1, cursor: first.cursor! });
+    expect(contents(paged.seen)).toEqual(['new0', 'new1', 'new2']);
+    expect(paged.cursor).toBe(resumed.pagination.next_cursor);
+    expect(await exportMessages(a, { ...WINDOW, cursor: paged.cursor! }).then((res) => res.json())).toEqual({
+      meta: meta(),
+      messages: [],
+      pagination: { next_cursor: paged.cursor, has_more: false, limit: 500 },
+    });
+
+    // A filtered sync resumes under its filter.
+    expect(contents((await walkFrom(a, { ...WINDOW, channel: 'sms', cursor: smsOnly.cursor! })).seen)).toEqual(['new1']);
   });
 
   it('rejects a cursor it did not hand out', async () => {

@@ -545,12 +545,13 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       for (const status of ['closed', 'CLOSED', 'Closed']) expect(await uuidsOf(ws, { status })).toEqual([f.c.uuid, f.b.uuid]);
       expect(await uuidsOf(ws, { status: 'active' })).toEqual([f.d.uuid, f.a.uuid]);
 
-      for (const channel of ['telegram', 'whats app', '', 'Whatsapp ', '%']) {
+      // Several values, comma-separated, are tested in conversations-family.test.ts.
+      for (const channel of ['telegram', 'whats app', '', '%']) {
         const response = await ws.list({ channel });
         expectValidationError(response, 'channel');
         expect(response.json().error.details).toMatch(/channel/);
       }
-      for (const status of ['open', '', 'Active,Closed']) expectValidationError(await ws.list({ status }), 'status');
+      for (const status of ['open', '']) expectValidationError(await ws.list({ status }), 'status');
     });
 
     it('rejects a malformed uuid in each uuid filter, and answers a well-formed unknown uuid with an empty page', async () => {

@@ -1,5 +1,6 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
+import { atLeast } from '../db/expressions.js';
 import { bumpDataVersion, writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
@@ -329,13 +330,13 @@ export async function findConversation(db: Kysely<Database>, workspaceId: number
   return record;
 }
 
-/** The status set, `updated_at` moved to now if it changed; undefined when there is no such conversation. */
+/** The status set, `updated_at` moved forward to now if it changed; undefined when there is no such conversation. */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
   return writeTransaction(db, async (trx) => {
     await bumpDataVersion(trx, workspaceId);
     await trx
       .updateTable('conversations')
-      .set({ status, updated_at: nowSeconds() })
+      .set({ status, updated_at: atLeast('updated_at', nowSeconds()) })
       .where('workspace_id', '=', workspaceId)
       .where('uuid', '=', uuid.toLowerCase())
       .where('status', '!=', status)

@@ -13,6 +13,9 @@ import { putConversation } from './write.js';
 
 const list = (value: string | undefined) => value?.split(',');
 const time = (value: string | undefined) => (value === undefined ? undefined : fromIso(value));
+/** Stored times are whole seconds: a lower bound with a fraction (10:00:00.5) first admits 10:00:01. */
+const timeFrom = (value: string | undefined) =>
+  value === undefined ? undefined : fromIso(value) + (/:\d\d\.\d*[1-9]/.test(value) ? 1 : 0);
 
 function filtersOf(query: ListQuery): ConversationFilters {
   let phone: string | undefined;
@@ -28,9 +31,9 @@ function filtersOf(query: ListQuery): ConversationFilters {
     taskUuid: query.task_uuid?.toLowerCase(),
     channels: list(query.channel),
     statuses: list(query.status),
-    createdFrom: time(query.created_from),
+    createdFrom: timeFrom(query.created_from),
     createdTo: time(query.created_to),
-    updatedSince: time(query.updated_since),
+    updatedSince: timeFrom(query.updated_since),
   };
 }
 

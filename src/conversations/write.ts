@@ -281,7 +281,8 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
   const desired = await merge(trx, workspaceId, uuid, body, current, stored?.id);
 
   if (current && sameContent(current, desired, body.updated_at === undefined)) return { created: false, conversation: current };
-  if (current && body.updated_at === undefined) desired.updated_at = toIso(nowSeconds());
+  // Forward only: a sync client polling with updated_since must see every change.
+  if (current && body.updated_at === undefined) desired.updated_at = [toIso(nowSeconds()), current.updated_at].sort().at(-1)!;
 
   const fields = {
     type: desired.type,

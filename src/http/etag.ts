@@ -8,14 +8,14 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Weak comparison (RFC 9110 §13.1.2): W/ prefixes do not matter. `*` is not honoured: it would
+ * need the handler to know the resource exists, and a 200 is always a correct answer to it.
+ */
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
-  // Weak comparison (RFC 9110 §13.1.2): W/ prefixes do not matter.
   const bare = etag.replace(/^W\//, '');
-  return ifNoneMatch.split(',').some((candidate) => {
-    const tag = candidate.trim();
-    return tag === '*' || tag.replace(/^W\//, '') === bare;
-  });
+  return ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === bare);
 }
 
 /**
@@ -32,4 +32,9 @@ export async function conditionalGet(request: FastifyRequest, reply: FastifyRepl
   reply.header('etag', etag);
   reply.header('cache-control', 'private, no-cache');
   if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+}
+
+/** An onSend hook: only a 200 or 304 carries the tag, so an error answer can never be revalidated as if it were data. */
+export async function keepEtagOnSuccessOnly(_request: FastifyRequest, reply: FastifyReply) {
+  if (reply.statusCode !== 200 && reply.statusCode !== 304) reply.removeHeader('etag');
 }

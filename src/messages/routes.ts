@@ -12,6 +12,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> 
   app.get(
     '/conversations/:uuid/messages',
     {
+      config: { etag: true },
       schema: {
         summary: "A conversation's transcript, paginated",
         tags: ['messages'],

@@ -14,6 +14,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> 
   app.get(
     '/conversations/:uuid/sessions',
     {
+      config: { etag: true },
       schema: {
         summary: "A conversation's sessions, oldest first",
         tags: ['sessions'],
