@@ -50,5 +50,7 @@ export async function findActiveToken(db: Kysely<Database>, publicId: string): P
     .where('api_tokens.public_id', '=', publicId)
     .where('api_tokens.revoked_at', 'is', null)
     .executeTakeFirst();
-  return row && { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash, dataVersion: Number(row.data_version) };
+  return (
+    row && { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash, dataVersion: Number(row.data_version) }
+  );
 }
