@@ -86,3 +86,28 @@ describeEachDialect('exact totals after writes', (t) => {
     await expectTotals(ws, rows, agents);
   });
 });
+
+describeEachDialect('campaign filter after call changes', (t) => {
+  it('follows the call: set, moved to another campaign, replaced by another call, removed', async () => {
+    const ws = await t.newWorkspace();
+    const [first, second] = [randomUUID(), randomUUID()];
+    const uuid = randomUUID();
+    const contact = { uuid: randomUUID() };
+    const inCampaign = async (campaign: string) => (await ws.list({ campaign_uuid: campaign })).json().data;
+    const expectIn = async (campaign: string, uuids: string[]) => {
+      const data = await inCampaign(campaign);
+      expect({ total: data.total, uuids: data.data.map((c: { uuid: string }) => c.uuid) }).toEqual({ total: uuids.length, uuids });
+    };
+
+    await ws.put(uuid, minimalBody({ contact, call: { uuid: randomUUID() }, campaign_uuid: first }));
+    await expectIn(first, [uuid]);
+    await ws.put(uuid, minimalBody({ contact, campaign_uuid: second }));
+    await expectIn(first, []);
+    await expectIn(second, [uuid]);
+    await ws.put(uuid, minimalBody({ contact, call: { uuid: randomUUID() }, campaign_uuid: first }));
+    await expectIn(first, [uuid]);
+    await expectIn(second, []);
+    await ws.put(uuid, minimalBody({ contact, call: null }));
+    await expectIn(first, []);
+  });
+});

@@ -1,7 +1,7 @@
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
 import { atLeast } from '../db/expressions.js';
-import { bumpDataVersion, writeTransaction } from '../db/transaction.js';
+import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
 import { conversationIdOf } from './identity.js';
@@ -146,16 +146,7 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
   if (f.createdFrom !== undefined) query = query.where('c.created_at', '>=', f.createdFrom);
   if (f.createdTo !== undefined) query = query.where('c.created_at', '<=', f.createdTo);
   if (f.updatedSince !== undefined) query = query.where('c.updated_at', '>=', f.updatedSince);
-  if (f.campaignId !== undefined) {
-    const campaignId = f.campaignId;
-    query = query.where('c.id', 'in', (eb) =>
-      eb
-        .selectFrom('calls')
-        .select('calls.conversation_id')
-        .where('calls.workspace_id', '=', workspaceId)
-        .where('calls.campaign_id', '=', campaignId),
-    );
-  }
+  if (f.campaignId !== undefined) query = query.where('c.campaign_id', '=', f.campaignId);
   if (f.phone !== undefined) query = query.where(phoneMatches(db, workspaceId, f.phone));
   return query;
 }
@@ -195,20 +186,14 @@ export interface ConversationRecord {
   taskUuids: string[];
 }
 
-/** Which conversations to load: ids, or a query selecting them (so a page needs no round trip for its ids). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type IdSource = number[] | SelectQueryBuilder<any, any, { id: number }>;
-
 /**
  * Reads whole conversations (with contact, call, campaign, sessions and tasks) in three queries
  * whatever their number: one joined row each, then sessions and tasks for all of them at once.
+ * Records come back in the order of `ids`. The ids are chosen by a query of their own first: as a
+ * subquery, SQLite would rather walk the sort index over the whole workspace than look them up.
  */
-async function loadConversations(
-  db: Kysely<Database>,
-  workspaceId: number,
-  ids: IdSource,
-  order: Pick<PageRequest, 'sortBy' | 'sortDir'> = { sortBy: 'created_at', sortDir: 'desc' },
-): Promise<ConversationRecord[]> {
+async function loadConversations(db: Kysely<Database>, workspaceId: number, ids: number[]): Promise<ConversationRecord[]> {
+  if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('conversations as c')
     .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
@@ -246,10 +231,10 @@ async function loadConversations(
     ])
     .where('c.workspace_id', '=', workspaceId)
     .where('c.id', 'in', ids)
-    .orderBy(`c.${order.sortBy}`, order.sortDir)
-    .orderBy('c.id', order.sortDir)
     .execute();
   if (rows.length === 0) return [];
+  const position = new Map(ids.map((id, index) => [id, index]));
+  rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
 
   const conversationIds = rows.map((row) => row.id);
   const callUuids = rows.flatMap((row) => (row.call_uuid ? [row.call_uuid] : []));
@@ -313,13 +298,20 @@ export async function listConversations(
   }
   // The page is chosen through the narrow sort index first and only its rows are joined:
   // joining before OFFSET would join every skipped row too.
-  const records = await loadConversations(
-    db,
-    workspaceId,
-    ids.orderBy(`c.${page.sortBy}`, page.sortDir).orderBy('c.id', page.sortDir).limit(page.limit).offset(page.offset),
-    page,
-  );
-  return { total, records };
+  const pageIds = await ids
+    .orderBy(`c.${page.sortBy}`, page.sortDir)
+    .orderBy('c.id', page.sortDir)
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return {
+    total,
+    records: await loadConversations(
+      db,
+      workspaceId,
+      pageIds.map((row) => row.id),
+    ),
+  };
 }
 
 /** One whole conversation of the workspace, by uuid. */
@@ -332,8 +324,7 @@ export async function findConversation(db: Kysely<Database>, workspaceId: number
 
 /** The status set, `updated_at` moved forward to now if it changed; undefined when there is no such conversation. */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
-  return writeTransaction(db, async (trx) => {
-    await bumpDataVersion(trx, workspaceId);
+  return writeTransaction(db, workspaceId, async (trx) => {
     await trx
       .updateTable('conversations')
       .set({ status, updated_at: atLeast('updated_at', nowSeconds()) })
@@ -358,7 +349,10 @@ export async function walkConversations(
 ): Promise<ConversationRecord[]> {
   const resolved = await resolveFilters(db, workspaceId, filters);
   if (!resolved) return [];
-  const ids = matching(db, workspaceId, resolved).select('c.id').where('c.id', '>', afterId).orderBy('c.id').limit(limit);
-  const records = await loadConversations(db, workspaceId, ids);
-  return records.sort((a, b) => a.row.id - b.row.id);
+  const ids = await matching(db, workspaceId, resolved).select('c.id').where('c.id', '>', afterId).orderBy('c.id').limit(limit).execute();
+  return loadConversations(
+    db,
+    workspaceId,
+    ids.map((row) => row.id),
+  );
 }

@@ -85,7 +85,7 @@ export const ConversationInput = Type.Object(
 );
 export type ConversationInput = Static<typeof ConversationInput>;
 
-export const ConversationParams = Type.Object({ uuid: Uuid });
+export const ConversationParams = Type.Object({ uuid: { ...Uuid, description: "The conversation's uuid" } as typeof Uuid });
 
 const describedUuid = (description: string) => Type.Optional({ ...Uuid, description } as typeof Uuid);
 const describedTime = (description: string) => Type.Optional({ ...DateTime, description } as typeof DateTime);
@@ -109,8 +109,14 @@ export const ListQuery = Type.Object({
   created_from: describedTime('Only conversations created at or after this time'),
   created_to: describedTime('Only conversations created at or before this time'),
   updated_since: describedTime('Only conversations updated at or after this time: poll with the newest updated_at seen to sync changes'),
-  sort_by: Type.Unsafe<(typeof SORT_KEYS)[number]>({ ...StringEnum(SORT_KEYS), default: 'created_at' }),
-  sort_dir: Type.Unsafe<(typeof SORT_DIRECTIONS)[number]>({ ...StringEnum(SORT_DIRECTIONS), default: 'desc' }),
+  sort_by: Type.Unsafe<(typeof SORT_KEYS)[number]>({
+    ...StringEnum(SORT_KEYS, { description: 'The time to order by; ties are broken by creation order in the same direction' }),
+    default: 'created_at',
+  }),
+  sort_dir: Type.Unsafe<(typeof SORT_DIRECTIONS)[number]>({
+    ...StringEnum(SORT_DIRECTIONS, { description: 'Order direction' }),
+    default: 'desc',
+  }),
   cursor: Type.Optional(
     Type.String({
       maxLength: 200,

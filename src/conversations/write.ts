@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Kysely, Transaction } from 'kysely';
-import { bumpDataVersion, writeTransaction } from '../db/transaction.js';
+import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { conflict, validationError } from '../http/errors.js';
 import { fromIso, nowSeconds, toIso } from '../shared/time.js';
@@ -267,9 +267,6 @@ async function saveSessions(trx: Db, workspaceId: number, conversationId: number
 }
 
 async function write(trx: Transaction<Database>, workspaceId: number, uuid: string, body: ConversationInput): Promise<PutResult> {
-  // First, before reading: every writer locks its workspace's row first (see db/transaction.ts),
-  // so writers of one workspace queue instead of deadlocking, and each reads what the last wrote.
-  await bumpDataVersion(trx, workspaceId);
   const stored = await trx
     .selectFrom('conversations')
     .select('id')
@@ -347,5 +344,5 @@ export async function putConversation(
   uuid: string,
   body: ConversationInput,
 ): Promise<PutResult> {
-  return writeTransaction(db, (trx) => write(trx, workspaceId, uuid.toLowerCase(), lowerCaseUuids(body)));
+  return writeTransaction(db, workspaceId, (trx) => write(trx, workspaceId, uuid.toLowerCase(), lowerCaseUuids(body)));
 }

@@ -2,12 +2,14 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator } from '
 import * as createCoreTables from './migrations/2026-11-25T120000-create-core-tables.js';
 import * as addDataVersion from './migrations/2026-11-25T140000-add-data-version-and-message-order.js';
 import * as addCountsAndPhoneIndex from './migrations/2026-11-25T160000-add-counts-and-phone-index.js';
+import * as denormaliseCallCampaign from './migrations/2026-11-25T180000-denormalise-call-campaign.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
   '2026-11-25T120000-create-core-tables': createCoreTables,
   '2026-11-25T140000-add-data-version-and-message-order': addDataVersion,
   '2026-11-25T160000-add-counts-and-phone-index': addCountsAndPhoneIndex,
+  '2026-11-25T180000-denormalise-call-campaign': denormaliseCallCampaign,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
@@ -16,4 +18,11 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
   return result;
+}
+
+/** The names of the migrations not yet applied, oldest first; reads only (for `parley doctor`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  return (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
 }

@@ -62,6 +62,8 @@ export interface ConversationsTable {
   agent_id: number | null;
   contact_id: number;
   listing_id: number | null;
+  /** The campaign of the conversation's call, copied by triggers on calls; never written by the application. */
+  campaign_id: Generated<number | null>;
   timestamp: EpochSeconds;
   created_at: EpochSeconds;
   updated_at: EpochSeconds;

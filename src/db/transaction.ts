@@ -2,24 +2,29 @@ import type { Kysely, Transaction } from 'kysely';
 import { isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
+/** The tail of each workspace's queue of writers in this process. */
+const writers = new Map<number, Promise<unknown>>();
+
 /**
- * Runs `work` in one transaction. Two writers creating the same new uuid at once collide on a
- * unique index; the loser runs again and then finds the row the winner made.
+ * Runs `work` after this process's earlier writers to the same workspace have finished. They
+ * would queue on the workspace row's lock anyway (see `bumpDataVersion`); queueing here first
+ * means they wait without holding a pooled connection, so reads keep theirs.
  */
-export async function writeTransaction<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction().execute(work);
-    } catch (error) {
-      if (attempt >= 3 || !isUniqueViolation(error)) throw error;
-    }
+async function inTurn<T>(workspaceId: number, work: () => Promise<T>): Promise<T> {
+  const run = (writers.get(workspaceId) ?? Promise.resolve()).then(work, work);
+  const tail = run.catch(() => undefined);
+  writers.set(workspaceId, tail);
+  try {
+    return await run;
+  } finally {
+    if (writers.get(workspaceId) === tail) writers.delete(workspaceId);
   }
 }
 
 /**
- * Marks the workspace's data as changed, inside the writing transaction (see http/etag.ts). Every
- * writer calls it before anything else: the row lock it takes on PostgreSQL makes one workspace's
- * writers queue in one order (no deadlocks) and commit in the order they took their ids.
+ * Marks the workspace's data as changed (see http/etag.ts). Taken first in every write
+ * transaction, its row lock on PostgreSQL makes one workspace's writers, across processes, run
+ * one after another in one order: no deadlocks, and ids committed in the order they were taken.
  */
 export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: number): Promise<void> {
   await trx
@@ -27,4 +32,28 @@ export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: n
     .set((eb) => ({ data_version: eb('data_version', '+', 1) }))
     .where('id', '=', workspaceId)
     .execute();
+}
+
+/**
+ * Runs `work` as one write transaction on the workspace's data, the version bumped first. Two
+ * writers creating the same new uuid at once collide on a unique index; the loser runs again and
+ * then finds the row the winner made.
+ */
+export async function writeTransaction<T>(
+  db: Kysely<Database>,
+  workspaceId: number,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  return inTurn(workspaceId, async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          await bumpDataVersion(trx, workspaceId);
+          return work(trx);
+        });
+      } catch (error) {
+        if (attempt >= 3 || !isUniqueViolation(error)) throw error;
+      }
+    }
+  });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { requireConversationId } from '../conversations/identity.js';
 import { atLeast, atMost } from '../db/expressions.js';
-import { bumpDataVersion, writeTransaction } from '../db/transaction.js';
+import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { conflict } from '../http/errors.js';
 import { fromIso, nowSeconds } from '../shared/time.js';
@@ -99,7 +99,7 @@ export async function appendMessage(
   conversationUuid: string,
   input: MessageInput,
 ): Promise<{ created: boolean; message: MessageRow }> {
-  return writeTransaction(db, async (trx) => {
+  return writeTransaction(db, workspaceId, async (trx) => {
     const conversationId = await requireConversationId(trx, workspaceId, conversationUuid);
     const uuid = input.uuid?.toLowerCase() ?? randomUUID();
     const existing = input.uuid ? await messageByUuid(trx, workspaceId, uuid) : undefined;
@@ -111,11 +111,9 @@ export async function appendMessage(
 
     const now = nowSeconds();
     const at = input.created_at === undefined ? now : fromIso(input.created_at);
-    // The workspace row is locked first (as every write should lock it, so that no two writers can
-    // wait on each other in a cycle): a workspace's message writes then take their ids and commit one
-    // at a time. Otherwise a writer could take id n, stall, and commit after a later writer's n + 1
-    // had been exported, and an export cursor already past n would never show it.
-    await bumpDataVersion(trx, workspaceId);
+    // writeTransaction locked the workspace first, so a workspace's messages take their ids and
+    // commit one at a time: a writer cannot take id n, stall, and commit after n + 1 had been
+    // exported, where an export cursor already past n would never show it.
     await trx
       .updateTable('conversations')
       .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })

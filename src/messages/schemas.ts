@@ -33,7 +33,7 @@ export type MessageInput = Static<typeof MessageInput>;
 
 export const MessageListQuery = Type.Object({
   ...pageParameters(25),
-  sender: Type.Optional(StringEnum(SENDERS, { caseInsensitive: true })),
+  sender: Type.Optional(StringEnum(SENDERS, { caseInsensitive: true, description: 'Only messages of this sender, in any case' })),
   sort_dir: Type.Unsafe<'asc' | 'desc'>({
     ...StringEnum(['asc', 'desc']),
     default: 'asc',
