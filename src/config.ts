@@ -9,6 +9,13 @@ export interface Config {
   /** e.g. `parley.example.com`: requests to `{subdomain}.parley.example.com` must use that workspace's token. */
   baseDomain: string | null;
   logLevel: string;
+  metrics: MetricsConfig;
+}
+
+/** Whether `GET /metrics` is served, and the bearer token it then requires (null: none). */
+export interface MetricsConfig {
+  enabled: boolean;
+  token: string | null;
 }
 
 export class ConfigError extends Error {
@@ -60,12 +67,55 @@ function parseLogLevel(raw: string | undefined): string {
   return value;
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+const MIN_METRICS_TOKEN = 16;
+
+/**
+ * `METRICS=on|off`; unset means on when there is a METRICS_TOKEN to guard it or when the server
+ * listens on loopback only, where nobody else can scrape it, and off otherwise.
+ */
+export function parseMetrics(raw: string | undefined, rawToken: string | undefined, host: string): MetricsConfig {
+  const token = rawToken?.trim() || null;
+  if (token !== null && (token.length < MIN_METRICS_TOKEN || /\s/.test(token))) {
+    throw new ConfigError(`METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN} characters without spaces`);
+  }
+  const value = raw?.trim().toLowerCase() || 'auto';
+  if (!['on', 'off', 'auto'].includes(value)) throw new ConfigError(`METRICS must be on, off or unset, got "${raw}"`);
+  if (value === 'off') return { enabled: false, token: null };
+  const enabled = value === 'on' || token !== null || LOOPBACK_HOSTS.has(host.toLowerCase());
+  return { enabled, token: enabled ? token : null };
+}
+
+/** Every configuration problem, one message per variable, where `loadConfig` stops at the first (for `parley doctor`). */
+export function configProblems(env: NodeJS.ProcessEnv = process.env): string[] {
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const parsers = [
+    () => parseDatabaseUrl(env.DATABASE_URL),
+    () => parsePort(env.PORT),
+    () => parseBaseDomain(env.PARLEY_BASE_DOMAIN),
+    () => parseLogLevel(env.LOG_LEVEL),
+    () => parseMetrics(env.METRICS, env.METRICS_TOKEN, host),
+  ];
+  const problems: string[] = [];
+  for (const parse of parsers) {
+    try {
+      parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  return problems;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.HOST?.trim() || '127.0.0.1';
   return {
     database: parseDatabaseUrl(env.DATABASE_URL),
     port: parsePort(env.PORT),
-    host: env.HOST?.trim() || '127.0.0.1',
+    host,
     baseDomain: parseBaseDomain(env.PARLEY_BASE_DOMAIN),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    metrics: parseMetrics(env.METRICS, env.METRICS_TOKEN, host),
   };
 }

@@ -6,10 +6,15 @@ import { DateTime, Nullable, StringEnum, Uuid } from '../shared/schemas.js';
 export const MessageExportQuery = Type.Object({
   from: { ...DateTime, description: 'Messages created at or after this time' } as typeof DateTime,
   to: { ...DateTime, description: 'Messages created before this time' } as typeof DateTime,
-  channel: Type.Optional(StringEnum(CHANNELS, { caseInsensitive: true })),
-  agent_uuid: Type.Optional(Uuid),
-  campaign_uuid: Type.Optional(Uuid),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 500 }),
+  channel: Type.Optional(
+    StringEnum(CHANNELS, { caseInsensitive: true, description: 'Only messages of conversations on this channel, in any case' }),
+  ),
+  agent_uuid: Type.Optional({ ...Uuid, description: 'Only messages of conversations of this agent' } as typeof Uuid),
+  campaign_uuid: Type.Optional({
+    ...Uuid,
+    description: 'Only messages of conversations whose call belongs to this campaign',
+  } as typeof Uuid),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 500, description: 'Messages per answer' }),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous answer, as given' })),
 });
 export type MessageExportQuery = Static<typeof MessageExportQuery>;

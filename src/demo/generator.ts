@@ -10,6 +10,17 @@ import { toIso } from '../shared/time.js';
 export interface GeneratedConversation {
   uuid: string;
   body: ConversationInput;
+  /** Only with the `messages` option: the transcript, oldest first. */
+  messages?: GeneratedMessage[];
+}
+
+export interface GeneratedMessage {
+  uuid: string;
+  session_uuid: string | null;
+  sender: 'AI' | 'Human' | 'Contact';
+  message_type: string | null;
+  content: string;
+  created_at: string;
 }
 
 export interface GeneratorOptions {
@@ -17,6 +28,8 @@ export interface GeneratorOptions {
   seed: number;
   /** Conversations are spread over the 90 days before this moment. */
   now: Date;
+  /** Give each conversation a few messages too. They come from a stream of their own: the conversations are the same either way. */
+  messages?: boolean;
 }
 
 type Call = NonNullable<Conversation['call']>;
@@ -383,7 +396,7 @@ function emailOf(random: Random, given: Name, surname: Name | null, domain: stri
 }
 
 /** Streams are told apart by their last word, so no two ever start from the same state. */
-const STREAM = { pools: 0x243f6a88, conversations: 0x7f4a7c15, contacts: 0x3c6ef372 } as const;
+const STREAM = { pools: 0x243f6a88, conversations: 0x7f4a7c15, contacts: 0x3c6ef372, messages: 0x1b873593 } as const;
 
 const streamOf = (seed: number, index: number, kind: number) => new Random(seed, Math.floor(seed / 2 ** 32), index, kind);
 
@@ -491,12 +504,85 @@ function conversationAt(random: Random, seed: number, pools: Pools, createdAt: n
   };
 }
 
+const MESSAGES_PER_CONVERSATION = new Weighted([
+  [1, 20],
+  [2, 30],
+  [3, 25],
+  [4, 15],
+  [5, 10],
+]);
+
+const CONTACT_LINES = [
+  'Hi, I have a question about my order.',
+  'Hello! Is this still available?',
+  'Can I change my appointment to next week?',
+  'What are your opening hours on Sunday?',
+  'I was charged twice this month.',
+  'Thanks, that helps a lot.',
+  'Could you send me the price list?',
+  'Ok, see you then 👍',
+  'Hola, ¿tienen envío a domicilio?',
+  'Merhaba, siparişim ne zaman gelir?',
+  'Is there parking near the office?',
+  'I cannot log in to my account.',
+];
+const AGENT_LINES = [
+  'Hello! Happy to help. Could you share your order number?',
+  'Yes, it is still available. Would you like to book a viewing?',
+  'Of course. I have moved your appointment to Tuesday at 10:00.',
+  'We are open from 10:00 to 16:00 on Sundays.',
+  'I am sorry about that; I have opened a refund request for the second charge.',
+  'You are welcome! Is there anything else I can do for you?',
+  'I have sent the price list to your email address.',
+  'There is a public car park right next to the building.',
+  'I have sent you a link to reset your password.',
+  '¡Claro! Enviamos a todo el país en 48 horas.',
+];
+
+/** What a message on each channel mostly is; the rest are attachments and templates. */
+function messageTypeOf(random: Random, channel: Conversation['channel']): string {
+  switch (channel) {
+    case 'Call':
+      return 'transcript';
+    case 'Email':
+      return 'email';
+    case 'SMS':
+      return 'text';
+    default:
+      return random.chance(0.85) ? 'text' : random.pick(['image', 'audio', 'template', 'document']);
+  }
+}
+
+/** The transcript of conversation `index`: spread from its creation to its latest activity, over its sessions in order. */
+function messagesAt(seed: number, index: number, body: ConversationInput): GeneratedMessage[] {
+  const random = streamOf(seed, index, STREAM.messages);
+  const count = MESSAGES_PER_CONVERSATION.pick(random);
+  const start = Date.parse(body.created_at!) / 1000;
+  const span = Date.parse(body.timestamp!) / 1000 - start;
+  const sessions = body.session_uuids!;
+  const agent = body.responded_by ?? 'AI';
+  // An outbound call or campaign starts with the agent; anything else with the contact.
+  const agentFirst = body.call?.direction === 'Outbound';
+  return Array.from({ length: count }, (_, k) => {
+    const fromContact = (k % 2 === 0) !== agentFirst;
+    return {
+      uuid: random.uuid(),
+      session_uuid: sessions.length > 0 ? sessions[Math.floor((k * sessions.length) / count)]! : null,
+      sender: fromContact ? 'Contact' : agent,
+      message_type: messageTypeOf(random, body.channel),
+      content: random.pick(fromContact ? CONTACT_LINES : AGENT_LINES),
+      // The last message is the conversation's latest activity.
+      created_at: toIso(start + (count === 1 ? 0 : Math.floor((span * k) / (count - 1)))),
+    };
+  });
+}
+
 /**
  * `count` conversations in creation order, each with the uuid to PUT it at. Creation times are
  * stratified over the 90 days before `now`, so they only ever grow and ids follow time when the
  * bodies are written in order, as on a live system.
  */
-export function* generateConversations({ count, seed, now }: GeneratorOptions): Generator<GeneratedConversation> {
+export function* generateConversations({ count, seed, now, messages }: GeneratorOptions): Generator<GeneratedConversation> {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   const end = Math.floor(now.getTime() / 1000);
@@ -506,6 +592,7 @@ export function* generateConversations({ count, seed, now }: GeneratorOptions): 
   for (let i = 0; i < count; i++) {
     const uuid = random.uuid();
     const createdAt = end - SPAN + Math.floor((i + random.float()) * slot);
-    yield { uuid, body: conversationAt(random, seed, pools, createdAt, end) };
+    const body = conversationAt(random, seed, pools, createdAt, end);
+    yield messages ? { uuid, body, messages: messagesAt(seed, i, body) } : { uuid, body };
   }
 }

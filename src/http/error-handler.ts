@@ -3,7 +3,7 @@ import { isDatabaseUnavailable } from '../db/dialect.js';
 import { UUID_LIST_PATTERN, UUID_PATTERN, type ErrorEnvelope } from '../shared/schemas.js';
 import { AppError, type ErrorCode, ERROR_STATUS } from './errors.js';
 
-interface AjvError {
+export interface AjvError {
   instancePath: string;
   keyword: string;
   message?: string;
@@ -16,7 +16,7 @@ function send(reply: FastifyReply, code: ErrorCode, message: string, details: st
 }
 
 /** `/contact/uuid` → `contact.uuid`; array positions stay numeric: `session_uuids.2`. */
-function fieldOf(error: AjvError): string {
+export function fieldOf(error: AjvError): string {
   const path = error.instancePath
     .split('/')
     .slice(1)
@@ -27,7 +27,7 @@ function fieldOf(error: AjvError): string {
   return path.join('.');
 }
 
-function describe(error: AjvError, field: string, context: string): string {
+export function describe(error: AjvError, field: string, context: string): string {
   const subject = field || context;
   switch (error.keyword) {
     case 'required':

@@ -40,3 +40,11 @@ export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> 
   const json = createAjv(false);
   return ({ schema, httpPart }) => (httpPart === 'body' ? json : text).compile(schema as object);
 }
+
+let jsonAjv: Ajv | undefined;
+
+/** A validator with the JSON-body rules (no coercion) for JSON that arrives outside a request, such as the lines of an import. */
+export function compileJsonValidator(schema: object) {
+  jsonAjv ??= createAjv(false);
+  return jsonAjv.compile(schema);
+}

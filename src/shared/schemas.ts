@@ -74,7 +74,7 @@ export const MAX_PER_PAGE = 100;
 export function pageParameters(defaultPerPage: number) {
   return {
     page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1, description: 'Page number; a page past the end is empty' }),
-    per_page: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: defaultPerPage }),
+    per_page: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: defaultPerPage, description: 'Items per page' }),
   };
 }
 

@@ -17,6 +17,14 @@ export async function findWorkspace(db: Kysely<Database>, subdomain: string): Pr
   return db.selectFrom('workspaces').selectAll().where('subdomain', '=', subdomain).executeTakeFirst();
 }
 
+export async function countWorkspaces(db: Kysely<Database>): Promise<number> {
+  const { count } = await db
+    .selectFrom('workspaces')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
 export async function hasAnyWorkspace(db: Kysely<Database>): Promise<boolean> {
   return (await db.selectFrom('workspaces').select('id').limit(1).executeTakeFirst()) !== undefined;
 }

@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Kysely, sql } from 'kysely';
+import { seedWorkspace } from '../src/bulk/seed.js';
+import type { DatabaseTarget } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import type { Dialect } from '../src/db/dialect.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import type { Database } from '../src/db/tables.js';
+import { createToken } from '../src/tokens/repository.js';
+import { createWorkspace } from '../src/workspaces/repository.js';
+import { copyDatabase, createDatabase, databaseExists, dropDatabase, postgresUrl } from './postgres.js';
+import { ROOT } from './processes.js';
+
+/**
+ * The benchmark's data: one big workspace and a few small ones, seeded once and cached under
+ * bench/.cache (a SQLite file, or a PostgreSQL database) with a manifest. Each run works on a
+ * copy, so that the writes a run makes never leak into the next one's data.
+ */
+
+export const CACHE_DIR = join(ROOT, 'bench', '.cache');
+
+export interface DatasetSize {
+  big: number;
+  small: number;
+  smallCount: number;
+}
+
+export interface ImportFigure {
+  conversations: number;
+  seconds: number;
+  perSecond: number;
+  /** ISO time of the seeding this figure comes from. */
+  measuredAt: string;
+}
+
+interface Manifest {
+  key: string;
+  size: DatasetSize;
+  builtAt: string;
+  /** The big workspace's API token: a throwaway database's, kept so that cached runs can use it. */
+  token: string;
+  bigWorkspaceId: number;
+  import: ImportFigure;
+  /** Seconds spent after the import making PostgreSQL's statistics and visibility map current; null on SQLite. */
+  analyzeSeconds: number | null;
+  counts: Record<string, number>;
+}
+
+export interface Dataset {
+  dialect: Dialect;
+  size: DatasetSize;
+  key: string;
+  /** True when this run seeded the data; false when it reused the cache. */
+  built: boolean;
+  builtAt: string;
+  import: ImportFigure;
+  analyzeSeconds: number | null;
+  counts: Record<string, number>;
+  token: string;
+  bigWorkspaceId: number;
+  /** DATABASE_URL of this run's working copy. */
+  url: string;
+  target: DatabaseTarget;
+  /** Deletes the working copy. */
+  discard(): Promise<void>;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir))
+    .filter((name) => name.endsWith('.ts'))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/**
+ * Changes whenever the size, the migrations (their list or any of them) or the seeder change;
+ * the seeder being seed.ts, the import code it writes through (the rest of src/bulk) and the generator.
+ */
+export function cacheKey(size: DatasetSize): string {
+  const hash = createHash('sha256').update(JSON.stringify(size));
+  const sources = ['src/db/migrate.ts', ...filesUnder('src/db/migrations'), ...filesUnder('src/bulk'), 'src/demo/generator.ts'];
+  for (const file of sources) {
+    hash.update(`\0${file}\0`);
+    if (existsSync(join(ROOT, file))) hash.update(readFileSync(join(ROOT, file)));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+export const sizeLabel = (size: DatasetSize) => `${size.big}+${size.smallCount}x${size.small}`;
+
+function readManifest(file: string): Manifest | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+}
+
+function progressPrinter(label: string, total: number) {
+  const started = performance.now();
+  let shown = -1;
+  return (done: number) => {
+    const tenth = Math.floor((done / total) * 10);
+    if (tenth === shown) return;
+    shown = tenth;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0 ? Math.round(done / seconds) : 0;
+    console.log(`    ${label}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} (${rate.toLocaleString('en')}/s)`);
+  };
+}
+
+export const ALL_CONVERSATIONS = 'conversations (all workspaces)';
+
+async function countRows(db: Kysely<Database>, workspaceId: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const all = await db
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  counts[ALL_CONVERSATIONS] = Number(all.n);
+  for (const table of ['conversations', 'contacts', 'calls', 'tasks', 'sessions', 'messages', 'agents', 'campaigns'] as const) {
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow();
+    counts[table] = Number(row.n);
+  }
+  return counts;
+}
+
+/** Seeds the small workspaces first, so the timed big import writes into tables and indexes that already hold data. */
+async function seed(target: DatabaseTarget, size: DatasetSize, key: string): Promise<Manifest> {
+  const database = openDatabase(target);
+  try {
+    const db = database.db;
+    await migrateToLatest(db);
+    const now = new Date();
+    for (let i = 1; i <= size.smallCount; i++) {
+      const workspace = await createWorkspace(db, `bench-small-${i}`, `Bench small ${i}`);
+      await createToken(db, workspace.id, 'bench');
+      await seedWorkspace(db, workspace.id, {
+        conversations: size.small,
+        seed: 1000 + i,
+        now,
+        onProgress: progressPrinter(`small workspace ${i}`, size.small),
+      });
+    }
+    const big = await createWorkspace(db, 'bench-big', 'Bench big');
+    const { token } = await createToken(db, big.id, 'bench');
+    const started = performance.now();
+    await seedWorkspace(db, big.id, { conversations: size.big, seed: 1, now, onProgress: progressPrinter('big workspace', size.big) });
+    const seconds = (performance.now() - started) / 1000;
+
+    let analyzeSeconds: number | null = null;
+    if (database.dialect === 'postgres') {
+      // A live server's autovacuum would have done this by now; doing it here keeps it from starting in the middle of a measurement.
+      const analyzeStarted = performance.now();
+      await sql`vacuum (analyze)`.execute(db);
+      analyzeSeconds = (performance.now() - analyzeStarted) / 1000;
+    }
+    return {
+      key,
+      size,
+      builtAt: new Date().toISOString(),
+      token,
+      bigWorkspaceId: big.id,
+      import: { conversations: size.big, seconds, perSecond: size.big / seconds, measuredAt: new Date().toISOString() },
+      analyzeSeconds,
+      counts: await countRows(db, big.id),
+    };
+  } finally {
+    await database.close();
+  }
+}
+
+function removeSqliteFiles(file: string) {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
+}
+
+async function prepareSqlite(size: DatasetSize, key: string, rebuild: boolean) {
+  const label = sizeLabel(size);
+  const file = join(CACHE_DIR, `sqlite-${label}-${key}.db`);
+  const manifestFile = `${file}.json`;
+  let manifest = rebuild ? null : readManifest(manifestFile);
+  const built = !(manifest?.key === key && existsSync(file));
+  if (built) {
+    for (const name of readdirSync(CACHE_DIR)) {
+      if (name.startsWith(`sqlite-${label}-`)) rmSync(join(CACHE_DIR, name), { force: true });
+    }
+    const building = join(CACHE_DIR, `sqlite-${label}-building.db`);
+    removeSqliteFiles(building);
+    manifest = await seed({ dialect: 'sqlite', file: building }, size, key);
+    renameSync(building, file);
+    writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+  }
+
+  const copy = join(CACHE_DIR, `sqlite-${label}-run.db`);
+  removeSqliteFiles(copy);
+  copyFileSync(file, copy);
+  const target: DatabaseTarget = { dialect: 'sqlite', file: copy };
+  return { manifest: manifest!, built, target, url: `sqlite:${copy}`, discard: async () => removeSqliteFiles(copy) };
+}
+
+async function preparePostgres(size: DatasetSize, key: string, rebuild: boolean, quick: boolean) {
+  const name = quick ? 'parley_bench_quick' : 'parley_bench';
+  const manifestFile = join(CACHE_DIR, `postgres-${name}.json`);
+  let manifest = rebuild ? null : readManifest(manifestFile);
+  const built = !(manifest?.key === key && (await databaseExists(name)));
+  if (built) {
+    // The manifest is written last: a build that was cut short leaves none, and is redone.
+    rmSync(manifestFile, { force: true });
+    await dropDatabase(name);
+    await createDatabase(name);
+    manifest = await seed({ dialect: 'postgres', url: postgresUrl(name) }, size, key);
+    writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+  }
+
+  const copy = `${name}_run`;
+  await copyDatabase(name, copy);
+  const url = postgresUrl(copy);
+  const target: DatabaseTarget = { dialect: 'postgres', url };
+  return { manifest: manifest!, built, target, url, discard: () => dropDatabase(copy) };
+}
+
+export async function prepareDataset(dialect: Dialect, size: DatasetSize, options: { rebuild: boolean; quick: boolean }): Promise<Dataset> {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const key = cacheKey(size);
+  const prepared =
+    dialect === 'sqlite'
+      ? await prepareSqlite(size, key, options.rebuild)
+      : await preparePostgres(size, key, options.rebuild, options.quick);
+  const { manifest } = prepared;
+  return {
+    dialect,
+    size,
+    key,
+    built: prepared.built,
+    builtAt: manifest.builtAt,
+    import: manifest.import,
+    analyzeSeconds: manifest.analyzeSeconds,
+    counts: manifest.counts,
+    token: manifest.token,
+    bigWorkspaceId: manifest.bigWorkspaceId,
+    url: prepared.url,
+    target: prepared.target,
+    discard: prepared.discard,
+  };
+}

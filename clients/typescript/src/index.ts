@@ -1,0 +1,28 @@
+export {
+  ParleyClient,
+  queryString,
+  retryAfterMs,
+  type Channel,
+  type Contact,
+  type Conversation,
+  type ConversationCursorPage,
+  type ConversationCursorQuery,
+  type ConversationFilters,
+  type ConversationInput,
+  type ConversationListQuery,
+  type ConversationPage,
+  type ConversationStatus,
+  type ExportedMessage,
+  type Message,
+  type MessageExport,
+  type MessageExportQuery,
+  type MessageInput,
+  type MessageListQuery,
+  type MessagePage,
+  type ParleyClientOptions,
+  type Session,
+  type SessionListQuery,
+  type SessionPage,
+} from './client.js';
+export { ParleyError, type ErrorEnvelope } from './errors.js';
+export type { components, paths } from './generated.js';

@@ -1,0 +1,115 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Dialect } from '../db/dialect.js';
+
+/**
+ * The bulk writer's dialect switch: the few statement shapes it needs, written once per dialect
+ * as SQL text with parameters, run through Kysely's executor (in its transaction) without a
+ * query builder, because compiling thousands of value nodes per batch would cost more than the
+ * database's work. Either way a batch is one statement per table whatever its size, so no
+ * parameter limit (SQLite's 32,766, PostgreSQL's 65,535) is ever near, and each statement's
+ * text is the same from batch to batch (SQLite's statement cache prepares it once).
+ *
+ * - PostgreSQL: a set of values travels as one array parameter per column: `unnest($1::uuid[],
+ *   …)` to insert, `= any($1::uuid[])` to match.
+ * - SQLite: rows travel as one JSON array of arrays, read by `jsonb_each` (measured faster than
+ *   multi-row VALUES with one variable per value, and than a statement per row, whose triggers
+ *   cost most); a set to match is one JSON array, read by `json_each`.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema will do
+type Db = Kysely<any>;
+
+/** A column and its PostgreSQL type, which the array parameters are cast to. */
+export type PgType = 'uuid' | 'text' | 'bigint' | 'integer';
+export type Columns = Record<string, PgType>;
+
+/** Negative: KiB. */
+const BULK_CACHE_KIB = -64 * 1024;
+const BULK_CHECKPOINT_PAGES = 16_384;
+
+export class Statements {
+  private readonly texts = new Map<string, string>();
+
+  constructor(readonly dialect: Dialect) {}
+
+  private cached(key: string, build: () => string): string {
+    let text = this.texts.get(key);
+    if (text === undefined) {
+      text = build();
+      this.texts.set(key, text);
+    }
+    return text;
+  }
+
+  /** `a is distinct from b`, for row values too: NULL is a value like any other here. */
+  distinct(a: string, b: string): string {
+    return this.dialect === 'postgres' ? `${a} is distinct from ${b}` : `${a} is not ${b}`;
+  }
+
+  /**
+   * A condition `column` ∈ the set given as parameter `n` (1-based) of type `type`. SQLite's
+   * parameters are positional: each statement uses each of its parameters once, in order.
+   */
+  inSet(column: string, n: number, type: PgType): string {
+    return this.dialect === 'postgres' ? `${column} = any($${n}::${type}[])` : `${column} in (select value from json_each(?))`;
+  }
+
+  /** The parameter standing for the set `values` in `inSet`. */
+  set(values: readonly unknown[]): unknown {
+    return this.dialect === 'postgres' ? values : JSON.stringify(values);
+  }
+
+  /** Parameter `n` (1-based) in a statement written with `inSet`. */
+  param(n: number): string {
+    return this.dialect === 'postgres' ? `$${n}` : '?';
+  }
+
+  /**
+   * SQLite only, for the length of a bulk write: a page cache that holds a batch's dirty pages
+   * (the default 2 MB spills them to the WAL mid-transaction, again and again), and checkpoints
+   * every 64 MB of WAL rather than every 4 MB, so that a page rewritten by successive batches is
+   * copied into the database once. Returns what puts the connection back as it was.
+   */
+  async widenForBulk(db: Db): Promise<() => Promise<void>> {
+    if (this.dialect !== 'sqlite') return async () => {};
+    const [cache] = await this.run<{ cache_size: number }>(db, 'pragma cache_size', []);
+    const [checkpoint] = await this.run<{ wal_autocheckpoint: number }>(db, 'pragma wal_autocheckpoint', []);
+    await this.run(db, `pragma cache_size = ${BULK_CACHE_KIB}`, []);
+    await this.run(db, `pragma wal_autocheckpoint = ${BULK_CHECKPOINT_PAGES}`, []);
+    return async () => {
+      await this.run(db, `pragma cache_size = ${Number(cache!.cache_size)}`, []);
+      await this.run(db, `pragma wal_autocheckpoint = ${Number(checkpoint!.wal_autocheckpoint)}`, []);
+    };
+  }
+
+  /** Runs `text` (parameters written with `param`/`inSet`) and returns its rows. */
+  async run<R>(db: Db, text: string, parameters: readonly unknown[]): Promise<R[]> {
+    const result = await db.executeQuery<R>(CompiledQuery.raw(text, parameters as unknown[]));
+    return result.rows;
+  }
+
+  /**
+   * `insert into table (columns) <rows> <tail>` for any number of rows, as few statements as
+   * the dialect allows; the rows any `returning` in `tail` gives, all together. `rows` hold the
+   * values in the order of `columns`.
+   */
+  async insert<R = never>(db: Db, table: string, columns: Columns, rows: readonly unknown[][], tail = ''): Promise<R[]> {
+    if (rows.length === 0) return [];
+    const names = Object.keys(columns);
+    if (this.dialect === 'postgres') {
+      const text = this.cached(`${table}|${tail}`, () => {
+        const arrays = Object.values(columns).map((type, i) => `$${i + 1}::${type}[]`);
+        return `insert into ${table} (${names.join(', ')}) select * from unnest(${arrays.join(', ')}) ${tail}`;
+      });
+      const parameters = names.map((_, i) => rows.map((row) => row[i]));
+      return this.run<R>(db, text, parameters);
+    }
+    // Rows travel as one JSON array of arrays; `where true` tells SQLite's parser that an
+    // ON CONFLICT in `tail` belongs to the INSERT, not to the SELECT.
+    const text = this.cached(`${table}|${tail}`, () => {
+      const values = names.map((_, i) => `value ->> ${i}`).join(', ');
+      return `insert into ${table} (${names.join(', ')}) select ${values} from jsonb_each(?) where true ${tail}`;
+    });
+    return this.run<R>(db, text, [JSON.stringify(rows)]);
+  }
+}
