@@ -8,8 +8,11 @@ import type { Database } from './db/tables.js';
 import { bearerAuth } from './http/auth.js';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { conditionalGet, keepEtagOnSuccessOnly } from './http/etag.js';
+import { healthRoutes, refuseWhileClosing } from './http/health.js';
 import { rejectNulCharacters } from './http/nul-characters.js';
 import { normaliseQuery } from './http/query-hooks.js';
+import { installRateLimit } from './http/rate-limit.js';
+import { installSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messageRoutes } from './messages/routes.js';
 import { createMetrics, installMetrics, instrumentDatabase } from './metrics/metrics.js';
@@ -18,8 +21,8 @@ import { registerDocs, registerOpenApi } from './openapi/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 
 export interface AppOptions {
-  /** Without `metrics`, metrics are off. */
-  config: Pick<Config, 'baseDomain'> & Partial<Pick<Config, 'metrics'>>;
+  /** Without `metrics`, metrics are off; without `rateLimit`, rate limiting is; without `corsOrigins`, CORS is. */
+  config: Pick<Config, 'baseDomain'> & Partial<Pick<Config, 'metrics' | 'rateLimit' | 'corsOrigins'>>;
   db: Kysely<Database>;
   logger?: FastifyServerOptions['logger'];
 }
@@ -35,12 +38,15 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
     logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
+    // See refuseWhileClosing: the same 503, in the envelope.
+    return503OnClosing: false,
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
 
   installErrorHandling(app);
+  refuseWhileClosing(app);
   // JSON is the only body the API takes; Fastify's default text/plain parser would let other bodies reach validation.
   app.removeContentTypeParser('text/plain');
   app.addHook('preHandler', rejectNulCharacters);
@@ -48,13 +54,17 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  await installSecurity(app, config.corsOrigins ?? []);
   // Before any route: the OpenAPI document is collected from the routes as they are added.
   await registerOpenApi(app);
   await registerDocs(app);
   installMetrics(app, metrics, config.metrics ?? { enabled: false, token: null });
+  healthRoutes(app, db);
 
   await app.register(
     async (api) => {
+      // Before authentication, so that a flood of requests never reaches the database.
+      await installRateLimit(api, config.rateLimit ?? { perMinute: 0, redisUrl: null, redisKeyPrefix: '' });
       api.addHook('onRequest', bearerAuth(db, config.baseDomain));
       api.addHook('onRequest', bindWorkspaceToLog);
       api.addHook('preHandler', conditionalGet);

@@ -10,6 +10,18 @@ export interface Config {
   baseDomain: string | null;
   logLevel: string;
   metrics: MetricsConfig;
+  rateLimit: RateLimitConfig;
+  /** Origins allowed to call the API from a browser; empty: CORS off. */
+  corsOrigins: string[];
+  /** How long a shutdown waits for requests in flight before the process exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+/** Requests per token (per IP without one) and minute; 0: off. With `redisUrl` the counters are shared by every process using it. */
+export interface RateLimitConfig {
+  perMinute: number;
+  redisUrl: string | null;
+  redisKeyPrefix: string;
 }
 
 /** Whether `GET /metrics` is served, and the bearer token it then requires (null: none). */
@@ -86,6 +98,61 @@ export function parseMetrics(raw: string | undefined, rawToken: string | undefin
   return { enabled, token: enabled ? token : null };
 }
 
+const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+
+export function parseRateLimit(
+  rawPerMinute: string | undefined,
+  rawRedisUrl: string | undefined,
+  rawPrefix: string | undefined,
+): RateLimitConfig {
+  const text = rawPerMinute?.trim();
+  const perMinute = text ? Number(text) : DEFAULT_RATE_LIMIT_PER_MINUTE;
+  if (!Number.isInteger(perMinute) || perMinute < 0) {
+    throw new ConfigError(
+      `RATE_LIMIT_PER_MINUTE must be a whole number of requests per minute, 0 to turn rate limiting off, got "${rawPerMinute}"`,
+    );
+  }
+  const redisUrl = rawRedisUrl?.trim() || null;
+  if (redisUrl !== null) {
+    let valid = false;
+    try {
+      valid = ['redis:', 'rediss:'].includes(new URL(redisUrl).protocol);
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  }
+  return { perMinute, redisUrl, redisKeyPrefix: rawPrefix?.trim() || 'parley:rate-limit:' };
+}
+
+export function parseCorsOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? '')
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/$/, ''))
+    .filter(Boolean);
+  for (const origin of origins) {
+    let url: URL | null = null;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = null;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== origin.toLowerCase()) {
+      throw new ConfigError(`CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "${origin}"`);
+    }
+  }
+  return origins.map((origin) => origin.toLowerCase());
+}
+
+export function parseShutdownTimeout(raw: string | undefined): number {
+  const text = raw?.trim();
+  const seconds = text ? Number(text) : 10;
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new ConfigError(`SHUTDOWN_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 3600, got "${raw}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
 /** Every configuration problem, one message per variable, where `loadConfig` stops at the first (for `parley doctor`). */
 export function configProblems(env: NodeJS.ProcessEnv = process.env): string[] {
   const host = env.HOST?.trim() || '127.0.0.1';
@@ -95,6 +162,9 @@ export function configProblems(env: NodeJS.ProcessEnv = process.env): string[] {
     () => parseBaseDomain(env.PARLEY_BASE_DOMAIN),
     () => parseLogLevel(env.LOG_LEVEL),
     () => parseMetrics(env.METRICS, env.METRICS_TOKEN, host),
+    () => parseRateLimit(env.RATE_LIMIT_PER_MINUTE, env.REDIS_URL, env.REDIS_KEY_PREFIX),
+    () => parseCorsOrigins(env.CORS_ORIGINS),
+    () => parseShutdownTimeout(env.SHUTDOWN_TIMEOUT_SECONDS),
   ];
   const problems: string[] = [];
   for (const parse of parsers) {
@@ -117,5 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseDomain: parseBaseDomain(env.PARLEY_BASE_DOMAIN),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     metrics: parseMetrics(env.METRICS, env.METRICS_TOKEN, host),
+    rateLimit: parseRateLimit(env.RATE_LIMIT_PER_MINUTE, env.REDIS_URL, env.REDIS_KEY_PREFIX),
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    shutdownTimeoutMs: parseShutdownTimeout(env.SHUTDOWN_TIMEOUT_SECONDS),
   };
 }

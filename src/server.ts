@@ -21,14 +21,31 @@ async function main() {
   const demo = config.database.dialect === 'sqlite' ? await seedDemoWorkspace(database.db) : null;
 
   const app = await buildApp({ config, db: database.db, logger: { level: config.logLevel } });
+  let shuttingDown = false;
   const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    await app.close();
-    await database.close();
+    if (shuttingDown) {
+      app.log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    app.log.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    // A request that never ends (a client that stops sending mid-body) must not hold the process forever.
+    setTimeout(() => {
+      app.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out: exiting with requests unfinished');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    try {
+      // Stops listening, closes idle keep-alive connections and waits for the requests in flight.
+      await app.close();
+      await database.close();
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
   if (demo) {

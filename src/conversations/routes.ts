@@ -3,39 +3,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { notFound, validationError } from '../http/errors.js';
 import { errorResponses, pageOf } from '../shared/schemas.js';
-import { fromIso } from '../shared/time.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { hasDigit, normalisePhone } from './phone.js';
+import { filtersOf } from './filters.js';
 import { presentConversation } from './present.js';
-import { type ConversationFilters, findConversation, listConversations, setConversationStatus } from './repository.js';
+import { findConversation, listConversations, setConversationStatus } from './repository.js';
 import { ConversationInput, ConversationParams, ConversationResponse, ListQuery, ListResponse, StatusChange } from './schemas.js';
 import { putConversation } from './write.js';
-
-const list = (value: string | undefined) => value?.split(',');
-const time = (value: string | undefined) => (value === undefined ? undefined : fromIso(value));
-/** Stored times are whole seconds: a lower bound with a fraction (10:00:00.5) first admits 10:00:01. */
-const timeFrom = (value: string | undefined) =>
-  value === undefined ? undefined : fromIso(value) + (/:\d\d\.\d*[1-9]/.test(value) ? 1 : 0);
-
-function filtersOf(query: ListQuery): ConversationFilters {
-  let phone: string | undefined;
-  if (query.phone !== undefined) {
-    phone = normalisePhone(query.phone);
-    if (!hasDigit(phone)) throw validationError('phone', 'phone must contain at least one digit');
-  }
-  return {
-    phone,
-    contactUuid: query.contact_uuid?.toLowerCase(),
-    agentUuids: list(query.agent_uuid?.toLowerCase()),
-    campaignUuid: query.campaign_uuid?.toLowerCase(),
-    taskUuid: query.task_uuid?.toLowerCase(),
-    channels: list(query.channel),
-    statuses: list(query.status),
-    createdFrom: timeFrom(query.created_from),
-    createdTo: time(query.created_to),
-    updatedSince: timeFrom(query.updated_since),
-  };
-}
 
 export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
   app.get(
