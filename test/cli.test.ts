@@ -58,6 +58,18 @@ for (const dialect of DIALECTS) {
       await database?.drop();
     });
 
+    it('doctor says what is fine and what is wrong, one line each, and exits 1 on a problem', async () => {
+      const fine = await cli('doctor');
+      expect(fine.code).toBe(0);
+      expect(fine.stdout).toMatch(/^ok +configuration: /m);
+      expect(fine.stdout).toMatch(/^ok +migrations: up to date$/m);
+      expect(fine.stdout).not.toMatch(/^FAIL/m);
+
+      const unreachable = await parley('postgres://postgres@127.0.0.1:1/nowhere', 'doctor');
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stdout).toMatch(/^FAIL +database: cannot reach PostgreSQL database nowhere on 127\.0\.0\.1:1: .+$/m);
+    });
+
     it('migrate reports an up-to-date database', async () => {
       const run = await cli('migrate');
       expect(run).toMatchObject({ code: 0, stderr: '' });
