@@ -47,15 +47,14 @@ function canonical(name: string, value: string, rule: CaseRule): string {
 const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
 
 /**
- * A preValidation hook for every route with a querystring schema: a declared parameter given
- * twice is a 422 (never silently first-or-last), an integer parameter must be written as a
- * decimal integer, and case-insensitive enumerations are rewritten to their canonical spelling
- * before the schema checks them.
+ * Query parameters as every route takes them, before its schema checks them: a declared
+ * parameter given twice is a 422 (never silently first-or-last), an integer parameter must be
+ * written as a decimal integer, and case-insensitive enumerations are rewritten to their
+ * canonical spelling. Rewrites `query` in place.
  */
-export async function normaliseQuery(request: FastifyRequest) {
-  const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, PropertySchema> } | undefined;
-  if (!schema?.properties) return;
-  const query = request.query as Record<string, unknown>;
+export function normaliseParameters(querySchema: object, query: Record<string, unknown>) {
+  const schema = querySchema as { properties?: Record<string, PropertySchema> };
+  if (!schema.properties) return;
   for (const name of Object.keys(schema.properties)) {
     if (Array.isArray(query[name])) throw validationError(name, `${name} must be given only once`);
   }
@@ -71,4 +70,10 @@ export async function normaliseQuery(request: FastifyRequest) {
     const value = query[name];
     if (typeof value === 'string') query[name] = canonical(name, value, rule);
   }
+}
+
+/** A preValidation hook for every route with a querystring schema (see normaliseParameters). */
+export async function normaliseQuery(request: FastifyRequest) {
+  const schema = request.routeOptions.schema?.querystring;
+  if (schema) normaliseParameters(schema, request.query as Record<string, unknown>);
 }
