@@ -1,38 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { parseToken } from '../src/tokens/token.js';
 import { registerWorkspace } from '../src/workspaces/service.js';
 import { createTestDatabase, DIALECTS, postgresAvailable, type TestDatabase } from './helpers/databases.js';
+import { parley, type Run } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ISO = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real command, as a user runs it, in a process of its own. */
-function parley(databaseUrl: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A user error is one line on stderr, nothing on stdout, exit code 1: no stack trace. */
 function expectUserError(run: Run, message: RegExp) {
@@ -45,7 +21,7 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect === 'postgres' && !postgresAvailable())(`parley CLI [${dialect}]`, () => {
     let database: TestDatabase;
     let app: App;
-    const cli = (...args: string[]) => parley(database.url, ...args);
+    const cli = (...args: string[]) => parley(database.url, args);
     const listWith = (token: string) =>
       app.inject({ method: 'GET', url: '/api/v1/conversations', headers: { authorization: `Bearer ${token}` } });
 
@@ -65,7 +41,7 @@ for (const dialect of DIALECTS) {
       expect(fine.stdout).toMatch(/^ok +migrations: up to date$/m);
       expect(fine.stdout).not.toMatch(/^FAIL/m);
 
-      const unreachable = await parley('postgres://postgres@127.0.0.1:1/nowhere', 'doctor');
+      const unreachable = await parley('postgres://postgres@127.0.0.1:1/nowhere', ['doctor']);
       expect(unreachable.code).toBe(1);
       expect(unreachable.stdout).toMatch(/^FAIL +database: cannot reach PostgreSQL database nowhere on 127\.0\.0\.1:1: .+$/m);
     });
@@ -137,9 +113,9 @@ describe('parley CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
     try {
       const url = `sqlite:${join(dir, 'fresh.db')}`;
-      const created = await parley(url, 'workspace', 'create', 'fresh');
+      const created = await parley(url, ['workspace', 'create', 'fresh']);
       expect(created).toMatchObject({ code: 0, stderr: '' });
-      const migrated = await parley(url, 'migrate');
+      const migrated = await parley(url, ['migrate']);
       expect(migrated.stdout).toBe(`SQLite database ${join(dir, 'fresh.db')} is up to date.\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -147,7 +123,7 @@ describe('parley CLI', () => {
   });
 
   it('reports a bad DATABASE_URL in one line', async () => {
-    expectUserError(await parley('mysql://localhost/parley', 'migrate'), /DATABASE_URL must start with/);
+    expectUserError(await parley('mysql://localhost/parley', ['migrate']), /DATABASE_URL must start with/);
   });
 
   it('has help with an example for the program and every command', async () => {
@@ -161,7 +137,7 @@ describe('parley CLI', () => {
       ['token', 'list'],
       ['token', 'revoke'],
     ];
-    const helps = await Promise.all(commands.map((command) => parley('sqlite::memory:', ...command, '--help')));
+    const helps = await Promise.all(commands.map((command) => parley('sqlite::memory:', [...command, '--help'])));
     for (const help of helps) {
       expect(help).toMatchObject({ code: 0, stderr: '' });
       expect(help.stdout).toMatch(/\nExample:\n {2}\$ .*\bparley /);
