@@ -1,55 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseShutdownTimeout } from '../src/config.js';
 import { createToken } from '../src/tokens/repository.js';
 import { createWorkspace } from '../src/workspaces/repository.js';
 import { createTestDatabase, DIALECTS, postgresAvailable, type TestDatabase } from './helpers/databases.js';
+import { type ServerProcess, startServer as startServerProcess } from './helpers/server-process.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-interface ServerProcess {
-  port: number;
-  child: ChildProcess;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
-
-async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', METRICS: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server did not start: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { port, child, exit, output: () => output };
-}
+/** The real server with LOG_LEVEL info: the shutdown messages are part of what is checked. */
+const startServer = (databaseUrl: string, env: Record<string, string> = {}) =>
+  startServerProcess({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', ...env });
 
 /** Opens a connection, or says why it could not. */
 function tryConnect(port: number): Promise<'connected' | string> {
@@ -220,8 +180,8 @@ for (const dialect of DIALECTS) {
       server.child.kill('SIGTERM');
       expect(await server.exit).toEqual({ code: 1, signal: null });
       const elapsed = Date.now() - start;
+      // A lower bound only: a slow machine can stretch the wait, never shorten it.
       expect(elapsed).toBeGreaterThanOrEqual(900);
-      expect(elapsed).toBeLessThan(4000);
       expect(server.output()).toMatch(/shutdown timed out/);
     }, 60_000);
 
@@ -241,10 +201,9 @@ for (const dialect of DIALECTS) {
       server.child.kill('SIGTERM');
       await pause(500);
       expect(server.child.exitCode).toBeNull();
-      const start = Date.now();
       server.child.kill('SIGTERM');
+      // Well before the 10 s shutdown timeout would: the message says which path ended it.
       expect(await server.exit).toEqual({ code: 1, signal: null });
-      expect(Date.now() - start).toBeLessThan(2000);
       expect(server.output()).toMatch(/second signal/);
     }, 60_000);
   });
