@@ -38,6 +38,8 @@ interface ResolvedFilters extends Pick<
   'phone' | 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince'
 > {
   contactId?: number;
+  /** The contacts a phone fragment matched, when few enough to list; otherwise `phone` stays a subquery. */
+  phoneContactIds?: number[];
   agentIds?: number[];
   campaignId?: number;
   conversationId?: number;
@@ -86,26 +88,43 @@ async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters
   if (filters.taskUuid && (resolved.conversationId = await conversationIdOfTask(db, workspaceId, filters.taskUuid)) === undefined) {
     return null;
   }
+  if (phone !== undefined && !(await resolvePhone(db, workspaceId, phone, resolved))) return null;
   return resolved;
 }
 
+/** Up to this many contacts matched by a phone fragment are looked up once and listed in the queries. */
+const LISTED_PHONE_CONTACTS = 500;
+
 /**
- * Ids of the workspace's contacts whose normalised number contains `phone`, through each
- * dialect's trigram index (see the migration that adds it). The FTS5 table spans workspaces;
- * the caller's workspace condition on conversations keeps the result inside one.
+ * Ids of contacts whose normalised number contains `phone`, through each dialect's trigram index
+ * (see the migration that adds it). The FTS5 table spans workspaces; the workspace condition on
+ * conversations keeps the result inside one.
  */
-function phoneMatches(db: Kysely<Database>, workspaceId: number, phone: string) {
-  const contactId = sql.ref('c.contact_id');
+function phoneContacts(db: Kysely<Database>, workspaceId: number, phone: string) {
   if (dialectOf(db) === 'sqlite') {
-    return sql<boolean>`${contactId} in (select rowid from contacts_phone_fts where phone_digits glob ${`*${escapeGlob(phone)}*`})`;
+    return sql<{ id: number }>`select rowid as id from contacts_phone_fts where phone_digits glob ${`*${escapeGlob(phone)}*`}`;
   }
-  const contacts = db
+  return sql<{ id: number }>`${db
     .selectFrom('contacts')
     .select('contacts.id')
     .where('contacts.workspace_id', '=', workspaceId)
     // ESCAPE makes % and _ in the user's input literal.
-    .where(sql<boolean>`contacts.phone_digits like ${`%${escapeLike(phone)}%`} escape '\\'`);
-  return sql<boolean>`${contactId} in (${contacts})`;
+    .where(sql<boolean>`contacts.phone_digits like ${`%${escapeLike(phone)}%`} escape '\\'`)}`;
+}
+
+/**
+ * The matching contacts once per request, for the count and the page alike; as a subquery inside
+ * the page's query SQLite would run the trigram search far more slowly. A short fragment that
+ * matches more contacts than can be listed stays a subquery.
+ */
+async function resolvePhone(db: Kysely<Database>, workspaceId: number, phone: string, resolved: ResolvedFilters) {
+  const { rows } = await sql<{ id: number }>`${phoneContacts(db, workspaceId, phone)} limit ${LISTED_PHONE_CONTACTS + 1}`.execute(db);
+  if (rows.length === 0) return false;
+  if (rows.length <= LISTED_PHONE_CONTACTS) {
+    resolved.phoneContactIds = rows.map((row) => row.id);
+    delete resolved.phone;
+  }
+  return true;
 }
 
 /**
@@ -116,6 +135,7 @@ function phoneMatches(db: Kysely<Database>, workspaceId: number, phone: string) 
 async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
   const countable =
     f.phone === undefined &&
+    f.phoneContactIds === undefined &&
     f.contactId === undefined &&
     f.campaignId === undefined &&
     f.conversationId === undefined &&
@@ -147,7 +167,8 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
   if (f.createdTo !== undefined) query = query.where('c.created_at', '<=', f.createdTo);
   if (f.updatedSince !== undefined) query = query.where('c.updated_at', '>=', f.updatedSince);
   if (f.campaignId !== undefined) query = query.where('c.campaign_id', '=', f.campaignId);
-  if (f.phone !== undefined) query = query.where(phoneMatches(db, workspaceId, f.phone));
+  if (f.phoneContactIds !== undefined) query = query.where('c.contact_id', 'in', f.phoneContactIds);
+  if (f.phone !== undefined) query = query.where(sql<boolean>`${sql.ref('c.contact_id')} in (${phoneContacts(db, workspaceId, f.phone)})`);
   return query;
 }
 
