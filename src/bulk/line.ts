@@ -7,6 +7,7 @@ import { compileJsonValidator } from '../http/validation.js';
 import { Message } from '../messages/schemas.js';
 import { Nullable } from '../shared/schemas.js';
 import { fromIso } from '../shared/time.js';
+import { findNul } from '../http/nul-characters.js';
 
 /**
  * One line of an import file: a conversation in the exact shape the list returns, every key
@@ -216,17 +217,6 @@ export function toImportItem(line: number, value: ImportLine): ImportItem | Reje
 }
 
 let validate: ReturnType<typeof compileJsonValidator> | undefined;
-
-/** The path of the first string holding U+0000, which PostgreSQL cannot store (the API refuses it too). */
-function findNul(value: unknown, path: string[]): string[] | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (typeof value !== 'object' || value === null) return null;
-  for (const [key, item] of Object.entries(value)) {
-    const found = findNul(item, [...path, key]);
-    if (found) return found;
-  }
-  return null;
-}
 
 /** One line of text to an item to write, or the reason it cannot be imported. */
 export function parseLine(line: number, text: string): ImportItem | RejectedLine {

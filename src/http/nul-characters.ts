@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { validationError } from './errors.js';
 
-function findNul(value: unknown, path: string[]): string[] | null {
+/** The path of the first string holding U+0000, which PostgreSQL cannot store or compare. */
+export function findNul(value: unknown, path: string[] = []): string[] | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (typeof value !== 'object' || value === null) return null;
   for (const [key, item] of Object.entries(value)) {
