@@ -338,7 +338,11 @@ export async function listConversations(
 /** One whole conversation of the workspace, by uuid. */
 export async function findConversation(db: Kysely<Database>, workspaceId: number, uuid: string): Promise<ConversationRecord | undefined> {
   const id = await conversationIdOf(db, workspaceId, uuid);
-  if (id === undefined) return undefined;
+  return id === undefined ? undefined : loadConversation(db, workspaceId, id);
+}
+
+/** One whole conversation of the workspace, by the internal id a caller already looked up. */
+export async function loadConversation(db: Kysely<Database>, workspaceId: number, id: number): Promise<ConversationRecord | undefined> {
   const [record] = await loadConversations(db, workspaceId, [id]);
   return record;
 }

@@ -6,7 +6,8 @@ import { conflict, validationError } from '../http/errors.js';
 import { fromIso, nowSeconds, toIso } from '../shared/time.js';
 import { normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
-import { findConversation } from './repository.js';
+import { conversationIdOf } from './identity.js';
+import { loadConversation } from './repository.js';
 import type { Conversation, ConversationInput } from './schemas.js';
 
 type Call = NonNullable<Conversation['call']>;
@@ -267,15 +268,10 @@ async function saveSessions(trx: Db, workspaceId: number, conversationId: number
 }
 
 async function write(trx: Transaction<Database>, workspaceId: number, uuid: string, body: ConversationInput): Promise<PutResult> {
-  const stored = await trx
-    .selectFrom('conversations')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', uuid)
-    .executeTakeFirst();
-  const currentRecord = stored && (await findConversation(trx, workspaceId, uuid));
+  const storedId = await conversationIdOf(trx, workspaceId, uuid);
+  const currentRecord = storedId === undefined ? undefined : await loadConversation(trx, workspaceId, storedId);
   const current = currentRecord && presentConversation(currentRecord);
-  const desired = await merge(trx, workspaceId, uuid, body, current, stored?.id);
+  const desired = await merge(trx, workspaceId, uuid, body, current, storedId);
 
   if (current && sameContent(current, desired, body.updated_at === undefined)) return { created: false, conversation: current };
   // Forward only: a sync client polling with updated_since must see every change.
@@ -296,8 +292,8 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
   } as const;
 
   let conversationId: number;
-  if (stored) {
-    conversationId = stored.id;
+  if (storedId !== undefined) {
+    conversationId = storedId;
     await trx.updateTable('conversations').set(fields).where('id', '=', conversationId).execute();
   } else {
     const inserted = await trx
@@ -312,8 +308,8 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
   if (desired.call && body.task_uuids !== undefined) await saveTasks(trx, workspaceId, desired.call.uuid, desired.task_uuids);
   if (body.session_uuids !== undefined) await saveSessions(trx, workspaceId, conversationId, desired.session_uuids);
 
-  const saved = await findConversation(trx, workspaceId, uuid);
-  return { created: !stored, conversation: presentConversation(saved!) };
+  const saved = await loadConversation(trx, workspaceId, conversationId);
+  return { created: storedId === undefined, conversation: presentConversation(saved!) };
 }
 
 const lower = <T extends string | null | undefined>(uuid: T): T => (uuid ? (uuid.toLowerCase() as T) : uuid);

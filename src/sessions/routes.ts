@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { requireConversationId } from '../conversations/identity.js';
 import { presentConversation } from '../conversations/present.js';
-import { findConversation } from '../conversations/repository.js';
+import { loadConversation } from '../conversations/repository.js';
 import { ConversationParams } from '../conversations/schemas.js';
 import type { Database } from '../db/tables.js';
 import { errorResponses, pageOf } from '../shared/schemas.js';
@@ -28,7 +28,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> 
       const workspaceId = request.workspace.id;
       const conversationId = await requireConversationId(db, workspaceId, request.params.uuid);
       const [record, { total, rows }] = await Promise.all([
-        findConversation(db, workspaceId, request.params.uuid.toLowerCase()),
+        loadConversation(db, workspaceId, conversationId),
         listSessions(db, workspaceId, conversationId, { limit: perPage, offset: (page - 1) * perPage }),
       ]);
       const conversation = presentConversation(record!);
