@@ -76,11 +76,21 @@ function filesUnder(dir: string): string[] {
 
 /**
  * Changes whenever the size, the migrations (their list or any of them) or the seeder change;
- * the seeder being seed.ts, the import code it writes through (the rest of src/bulk) and the generator.
+ * the seeder being seed.ts, the import code it writes through (the rest of src/bulk), the
+ * generator, and the write transaction with the conversation bodies it stores.
  */
 export function cacheKey(size: DatasetSize): string {
   const hash = createHash('sha256').update(JSON.stringify(size));
-  const sources = ['src/db/migrate.ts', ...filesUnder('src/db/migrations'), ...filesUnder('src/bulk'), 'src/demo/generator.ts'];
+  const sources = [
+    'src/db/migrate.ts',
+    ...filesUnder('src/db/migrations'),
+    ...filesUnder('src/bulk'),
+    'src/demo/generator.ts',
+    'src/db/transaction.ts',
+    'src/conversations/body.ts',
+    'src/conversations/load.ts',
+    'src/conversations/present.ts',
+  ];
   for (const file of sources) {
     hash.update(`\0${file}\0`);
     if (existsSync(join(ROOT, file))) hash.update(readFileSync(join(ROOT, file)));

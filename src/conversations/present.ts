@@ -1,5 +1,6 @@
+import { lastPageOf } from '../shared/schemas.js';
 import { toIso, toIsoOrNull } from '../shared/time.js';
-import type { ConversationRecord } from './repository.js';
+import type { ConversationRecord } from './load.js';
 import type { Conversation } from './schemas.js';
 
 /** A stored conversation in the contract's shape: every key present, unknowns null, times as `…Z`. */
@@ -39,4 +40,24 @@ export function presentConversation({ row, sessionUuids, taskUuids }: Conversati
         }
       : null,
   };
+}
+
+/*
+ * The answers made of stored bodies (see body.ts), written out key by key in the order the
+ * response schemas give, which the tests compare against whole responses.
+ */
+
+/** The page-mode list envelope: `pageOf`'s keys, in its order. */
+export function listPageJson(bodies: string[], total: number, page: number, perPage: number): string {
+  return `{"success":true,"message":"Conversations retrieved successfully","data":{"current_page":${page},"data":[${bodies.join(',')}],"per_page":${perPage},"total":${total},"last_page":${lastPageOf(total, perPage)}}}`;
+}
+
+/** The cursor-mode list envelope. */
+export function listCursorJson(bodies: string[], total: number, perPage: number, nextCursor: string | null): string {
+  return `{"success":true,"message":"Conversations retrieved successfully","data":{"data":[${bodies.join(',')}],"per_page":${perPage},"total":${total},"next_cursor":${JSON.stringify(nextCursor)}}}`;
+}
+
+/** One conversation's envelope. */
+export function conversationJson(body: string): string {
+  return `{"success":true,"message":"Conversation retrieved successfully","data":${body}}`;
 }

@@ -4,7 +4,9 @@ import { atLeast } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
+import { readBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
+import { type ConversationRecord, loadConversations } from './load.js';
 import { UUID_PATTERN } from '../shared/schemas.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
@@ -129,26 +131,35 @@ async function resolvePhone(db: Kysely<Database>, workspaceId: number, phone: st
 
 /**
  * The exact number of matches. Filters on status, channel and agent alone (the ones that select
- * most of a large workspace) are summed from the trigger-kept counts; any other filter narrows
- * the rows enough to count them through its index.
+ * most of a large workspace) are summed from the trigger-kept counts, and so is a campaign
+ * alone; any other filter narrows the rows enough to count them through its index.
  */
 async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
-  const countable =
-    f.phone === undefined &&
-    f.phoneContactIds === undefined &&
-    f.contactId === undefined &&
-    f.campaignId === undefined &&
-    f.conversationId === undefined &&
-    f.createdFrom === undefined &&
-    f.createdTo === undefined &&
-    f.updatedSince === undefined;
-  if (countable) {
+  const narrowed =
+    f.phone !== undefined ||
+    f.phoneContactIds !== undefined ||
+    f.contactId !== undefined ||
+    f.conversationId !== undefined ||
+    f.createdFrom !== undefined ||
+    f.createdTo !== undefined ||
+    f.updatedSince !== undefined;
+  const byCounts = f.statuses !== undefined || f.channels !== undefined || f.agentIds !== undefined;
+  if (!narrowed && f.campaignId === undefined) {
     let counts = db.selectFrom('conversation_counts').where('workspace_id', '=', workspaceId);
     if (f.statuses !== undefined) counts = counts.where('status', 'in', f.statuses);
     if (f.channels !== undefined) counts = counts.where('channel', 'in', f.channels);
     if (f.agentIds !== undefined) counts = counts.where('agent_id', 'in', f.agentIds);
     const { total } = await counts.select((eb) => eb.fn.sum<number | null>('n').as('total')).executeTakeFirstOrThrow();
     return Number(total ?? 0);
+  }
+  if (!narrowed && !byCounts && f.campaignId !== undefined) {
+    const row = await db
+      .selectFrom('campaign_counts')
+      .select('n')
+      .where('workspace_id', '=', workspaceId)
+      .where('campaign_id', '=', f.campaignId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
   const { total } = await matching(db, workspaceId, f)
     .select((eb) => eb.fn.countAll<number>().as('total'))
@@ -172,167 +183,77 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
   return query;
 }
 
-export interface ConversationRow {
-  id: number;
-  uuid: string;
-  type: string;
-  status: string;
-  responded_by: string | null;
-  is_simulation: number;
-  timestamp: number;
-  created_at: number;
-  updated_at: number;
-  channel: string;
-  agent_uuid: string | null;
-  listing_uuid: string | null;
-  contact_uuid: string;
-  contact_name: string | null;
-  contact_surname: string | null;
-  contact_phone_number: string | null;
-  contact_email: string | null;
-  call_uuid: string | null;
-  call_direction: string | null;
-  call_status: string | null;
-  call_duration: number | null;
-  call_recording_url: string | null;
-  call_handled_by: string | null;
-  call_summary: string | null;
-  call_timestamp: number | null;
-  campaign_uuid: string | null;
-}
-
-export interface ConversationRecord {
-  row: ConversationRow;
-  sessionUuids: string[];
-  taskUuids: string[];
-}
-
 /**
- * Reads whole conversations (with contact, call, campaign, sessions and tasks) in three queries
- * whatever their number: one joined row each, then sessions and tasks for all of them at once.
- * Records come back in the order of `ids`. The ids are chosen by a query of their own first: as a
- * subquery, SQLite would rather walk the sort index over the whole workspace than look them up.
+ * Totals already counted, by database, workspace, data version and filters. The version moves
+ * in every write's transaction and is read with the token before anything else, so a total
+ * found here is one this request could have counted itself; any write since makes a new key.
  */
-async function loadConversations(db: Kysely<Database>, workspaceId: number, ids: number[]): Promise<ConversationRecord[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('conversations as c')
-    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
-    .leftJoin('agents as a', 'a.id', 'c.agent_id')
-    .leftJoin('listings as l', 'l.id', 'c.listing_id')
-    .leftJoin('calls as k', (join) => join.onRef('k.workspace_id', '=', 'c.workspace_id').onRef('k.conversation_id', '=', 'c.id'))
-    .leftJoin('campaigns as cp', 'cp.id', 'k.campaign_id')
-    .select([
-      'c.id',
-      'c.uuid',
-      'c.type',
-      'c.status',
-      'c.responded_by',
-      'c.is_simulation',
-      'c.timestamp',
-      'c.created_at',
-      'c.updated_at',
-      'c.channel',
-      'a.uuid as agent_uuid',
-      'l.uuid as listing_uuid',
-      'ct.uuid as contact_uuid',
-      'ct.name as contact_name',
-      'ct.surname as contact_surname',
-      'ct.phone_number as contact_phone_number',
-      'ct.email as contact_email',
-      'k.uuid as call_uuid',
-      'k.direction as call_direction',
-      'k.status as call_status',
-      'k.duration as call_duration',
-      'k.recording_url as call_recording_url',
-      'k.handled_by as call_handled_by',
-      'k.summary as call_summary',
-      'k.timestamp as call_timestamp',
-      'cp.uuid as campaign_uuid',
-    ])
-    .where('c.workspace_id', '=', workspaceId)
-    .where('c.id', 'in', ids)
-    .execute();
-  if (rows.length === 0) return [];
-  const position = new Map(ids.map((id, index) => [id, index]));
-  rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+const countedTotals = new WeakMap<Kysely<Database>, Map<string, number>>();
+const COUNTED_TOTALS_LIMIT = 10_000;
 
-  const conversationIds = rows.map((row) => row.id);
-  const callUuids = rows.flatMap((row) => (row.call_uuid ? [row.call_uuid] : []));
-  const [sessions, tasks] = await Promise.all([
-    db
-      .selectFrom('sessions')
-      .select(['conversation_id', 'uuid'])
-      .where('workspace_id', '=', workspaceId)
-      .where('conversation_id', 'in', conversationIds)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute(),
-    callUuids.length === 0
-      ? Promise.resolve([])
-      : db
-          .selectFrom('tasks')
-          .select(['third_party_id', 'uuid'])
-          .where('workspace_id', '=', workspaceId)
-          .where('third_party_id', 'in', callUuids)
-          .orderBy('created_at')
-          .orderBy('id')
-          .execute(),
-  ]);
-
-  const sessionsOf = groupUuids(sessions, (s) => s.conversation_id);
-  const tasksOf = groupUuids(tasks, (t) => t.third_party_id);
-  return rows.map((row) => ({
-    row: row as ConversationRow,
-    sessionUuids: sessionsOf.get(row.id) ?? [],
-    taskUuids: (row.call_uuid && tasksOf.get(row.call_uuid)) || [],
-  }));
-}
-
-function groupUuids<T extends { uuid: string }, K>(items: T[], keyOf: (item: T) => K): Map<K, string[]> {
-  const groups = new Map<K, string[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item.uuid);
-    else groups.set(key, [item.uuid]);
+async function totalOf(db: Kysely<Database>, workspaceId: number, dataVersion: number | undefined, f: ResolvedFilters) {
+  if (dataVersion === undefined) return countMatching(db, workspaceId, f);
+  let totals = countedTotals.get(db);
+  if (!totals) countedTotals.set(db, (totals = new Map()));
+  const key = `${workspaceId}:${dataVersion}:${JSON.stringify(f)}`;
+  let total = totals.get(key);
+  if (total === undefined) {
+    total = await countMatching(db, workspaceId, f);
+    if (totals.size >= COUNTED_TOTALS_LIMIT) totals.clear();
+    totals.set(key, total);
   }
-  return groups;
+  return total;
 }
 
+export interface ConversationPage {
+  total: number;
+  /** Each conversation of the page as the list shows it, serialised. */
+  bodies: string[];
+  /** The sort key and internal id of each, in the same order, for cursors. */
+  positions: { key: number; id: number }[];
+}
+
+/** `dataVersion`, the workspace's as the request read it, lets the total be reused while the data is unchanged. */
 export async function listConversations(
   db: Kysely<Database>,
   workspaceId: number,
   filters: ConversationFilters,
   page: PageRequest,
-): Promise<{ total: number; records: ConversationRecord[] }> {
+  dataVersion?: number,
+): Promise<ConversationPage> {
   const resolved = await resolveFilters(db, workspaceId, filters);
-  if (!resolved) return { total: 0, records: [] };
+  if (!resolved) return { total: 0, bodies: [], positions: [] };
 
-  const total = await countMatching(db, workspaceId, resolved);
-  if (page.offset >= total) return { total, records: [] };
+  const total = await totalOf(db, workspaceId, dataVersion, resolved);
+  if (page.offset >= total) return { total, bodies: [], positions: [] };
 
-  let ids = matching(db, workspaceId, resolved).select('c.id');
+  let ids = matching(db, workspaceId, resolved).select(['c.id', `c.${page.sortBy} as key`]);
   if (page.after) {
     const { key, id } = page.after;
     ids = ids.where((eb) => eb(eb.refTuple(`c.${page.sortBy}`, 'c.id'), page.sortDir === 'desc' ? '<' : '>', eb.tuple(key, id)));
   }
-  // The page is chosen through the narrow sort index first and only its rows are joined:
-  // joining before OFFSET would join every skipped row too.
-  const pageIds = await ids
+  // The page is chosen through the narrow sort index first and only its rows are read:
+  // reading before OFFSET would read every skipped row too.
+  const positions = await ids
     .orderBy(`c.${page.sortBy}`, page.sortDir)
     .orderBy('c.id', page.sortDir)
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  return {
-    total,
-    records: await loadConversations(
-      db,
-      workspaceId,
-      pageIds.map((row) => row.id),
-    ),
-  };
+  const bodies = await readBodies(
+    db,
+    workspaceId,
+    positions.map((row) => row.id),
+  );
+  return { total, bodies, positions };
+}
+
+/** One conversation of the workspace as the list shows it, serialised, by uuid. */
+export async function findConversationBody(db: Kysely<Database>, workspaceId: number, uuid: string): Promise<string | undefined> {
+  const id = await conversationIdOf(db, workspaceId, uuid);
+  if (id === undefined) return undefined;
+  const [body] = await readBodies(db, workspaceId, [id]);
+  return body;
 }
 
 /** One whole conversation of the workspace, by uuid. */

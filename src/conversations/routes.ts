@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { notFound, validationError } from '../http/errors.js';
-import { errorResponses, pageOf } from '../shared/schemas.js';
+import { sendJson } from '../http/raw-json.js';
+import { errorResponses } from '../shared/schemas.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { filtersOf } from './filters.js';
-import { presentConversation } from './present.js';
-import { findConversation, listConversations, setConversationStatus } from './repository.js';
+import { conversationJson, listCursorJson, listPageJson, presentConversation } from './present.js';
+import { findConversationBody, listConversations, setConversationStatus } from './repository.js';
 import { ConversationInput, ConversationParams, ConversationResponse, ListQuery, ListResponse, StatusChange } from './schemas.js';
 import { putConversation } from './write.js';
 
@@ -22,40 +23,34 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         response: { 200: ListResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { page, per_page: perPage, sort_by: sortBy, sort_dir: sortDir, cursor } = request.query;
-      const workspaceId = request.workspace.id;
+      const { id: workspaceId, dataVersion } = request.workspace;
       const filters = filtersOf(request.query);
-      const message = 'Conversations retrieved successfully';
 
       if (cursor === undefined) {
-        const { total, records } = await listConversations(db, workspaceId, filters, {
-          sortBy,
-          sortDir,
-          limit: perPage,
-          offset: (page - 1) * perPage,
-        });
-        return { success: true, message, data: pageOf(records.map(presentConversation), total, page, perPage) };
+        const { total, bodies } = await listConversations(
+          db,
+          workspaceId,
+          filters,
+          { sortBy, sortDir, limit: perPage, offset: (page - 1) * perPage },
+          dataVersion,
+        );
+        return sendJson(reply, listPageJson(bodies, total, page, perPage));
       }
 
       // One row past the page tells whether there is a next one.
       const after = decodeCursor(cursor, sortBy, sortDir) ?? undefined;
-      const { total, records } = await listConversations(db, workspaceId, filters, {
-        sortBy,
-        sortDir,
-        limit: perPage + 1,
-        offset: 0,
-        after,
-      });
-      const pageRecords = records.slice(0, perPage);
-      const last = pageRecords[pageRecords.length - 1];
-      const nextCursor =
-        records.length > perPage && last ? encodeCursor({ sortBy, sortDir, key: last.row[sortBy], id: last.row.id }) : null;
-      return {
-        success: true,
-        message,
-        data: { data: pageRecords.map(presentConversation), per_page: perPage, total, next_cursor: nextCursor },
-      };
+      const { total, bodies, positions } = await listConversations(
+        db,
+        workspaceId,
+        filters,
+        { sortBy, sortDir, limit: perPage + 1, offset: 0, after },
+        dataVersion,
+      );
+      const last = positions[perPage - 1];
+      const nextCursor = bodies.length > perPage && last ? encodeCursor({ sortBy, sortDir, ...last }) : null;
+      return sendJson(reply, listCursorJson(bodies.slice(0, perPage), total, perPage, nextCursor));
     },
   );
 
@@ -70,10 +65,10 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         response: { 200: ConversationResponse, ...errorResponses },
       },
     },
-    async (request) => {
-      const record = await findConversation(db, request.workspace.id, request.params.uuid.toLowerCase());
-      if (!record) throw notFound('Conversation');
-      return { success: true, message: 'Conversation retrieved successfully', data: presentConversation(record) };
+    async (request, reply) => {
+      const body = await findConversationBody(db, request.workspace.id, request.params.uuid.toLowerCase());
+      if (body === undefined) throw notFound('Conversation');
+      return sendJson(reply, conversationJson(body));
     },
   );
 

@@ -1,8 +1,12 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
+import { workspacesWithStaleBodies } from '../conversations/body.js';
+import { writeTransaction } from './transaction.js';
 import * as createCoreTables from './migrations/2026-11-25T120000-create-core-tables.js';
 import * as addDataVersion from './migrations/2026-11-25T140000-add-data-version-and-message-order.js';
 import * as addCountsAndPhoneIndex from './migrations/2026-11-25T160000-add-counts-and-phone-index.js';
 import * as denormaliseCallCampaign from './migrations/2026-11-25T180000-denormalise-call-campaign.js';
+import * as addConversationBody from './migrations/2026-11-25T200000-add-conversation-body.js';
+import * as addCampaignCounts from './migrations/2026-11-25T210000-add-campaign-counts-and-agent-status-channel-index.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +14,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-25T140000-add-data-version-and-message-order': addDataVersion,
   '2026-11-25T160000-add-counts-and-phone-index': addCountsAndPhoneIndex,
   '2026-11-25T180000-denormalise-call-campaign': denormaliseCallCampaign,
+  '2026-11-25T200000-add-conversation-body': addConversationBody,
+  '2026-11-25T210000-add-campaign-counts-and-agent-status-channel-index': addCampaignCounts,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
@@ -17,6 +23,11 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
+  // A migration can leave conversation bodies stale (the one adding them leaves all); each
+  // workspace's rebuild is one write transaction, which rebuilds every stale body it finds.
+  if (result.results?.length) {
+    for (const workspaceId of await workspacesWithStaleBodies(db)) await writeTransaction(db, workspaceId, async () => {});
+  }
   return result;
 }
 

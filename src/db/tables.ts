@@ -67,6 +67,8 @@ export interface ConversationsTable {
   timestamp: EpochSeconds;
   created_at: EpochSeconds;
   updated_at: EpochSeconds;
+  /** The conversation as the list shows it, serialised; NULL while stale (see conversations/body.ts). */
+  body: Generated<string | null>;
 }
 
 export interface CallsTable {
@@ -124,6 +126,13 @@ export interface ConversationCountsTable {
   n: number;
 }
 
+/** Conversations per campaign, kept by triggers like the counts above. */
+export interface CampaignCountsTable {
+  workspace_id: number;
+  campaign_id: number;
+  n: number;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_tokens: ApiTokensTable;
@@ -137,6 +146,7 @@ export interface Database {
   tasks: TasksTable;
   messages: MessagesTable;
   conversation_counts: ConversationCountsTable;
+  campaign_counts: CampaignCountsTable;
 }
 
 export type Workspace = Selectable<WorkspacesTable>;

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { refreshStaleBodies } from '../conversations/body.js';
 import { isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -35,7 +36,8 @@ export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: n
 }
 
 /**
- * Runs `work` as one write transaction on the workspace's data, the version bumped first. Two
+ * Runs `work` as one write transaction on the workspace's data, the version bumped first and the
+ * conversation bodies it made stale rebuilt last, so that no commit leaves one behind. Two
  * writers creating the same new uuid at once collide on a unique index; the loser runs again and
  * then finds the row the winner made.
  */
@@ -49,7 +51,9 @@ export async function writeTransaction<T>(
       try {
         return await db.transaction().execute(async (trx) => {
           await bumpDataVersion(trx, workspaceId);
-          return work(trx);
+          const result = await work(trx);
+          await refreshStaleBodies(trx, workspaceId);
+          return result;
         });
       } catch (error) {
         if (attempt >= 3 || !isUniqueViolation(error)) throw error;

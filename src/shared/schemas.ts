@@ -99,8 +99,10 @@ export function Envelope<T extends TSchema>(data: T) {
 }
 
 /** `data` of a paginated envelope: `last_page` is never below 1, even for an empty result. */
+export const lastPageOf = (total: number, perPage: number) => Math.max(1, Math.ceil(total / perPage));
+
 export function pageOf<T>(items: T[], total: number, page: number, perPage: number) {
-  return { current_page: page, data: items, per_page: perPage, total, last_page: Math.max(1, Math.ceil(total / perPage)) };
+  return { current_page: page, data: items, per_page: perPage, total, last_page: lastPageOf(total, perPage) };
 }
 
 /** The error statuses a route under /api/v1 can answer with, all in the one envelope. */
