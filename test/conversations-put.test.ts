@@ -510,6 +510,9 @@ describeEachDialect('PUT /api/v1/conversations/{uuid}', (t) => {
         ['session_uuids', minimalBody({ session_uuids: ['3c90c3cc-0d44-4b50-8888-8dd25736052a', '3c90c3cc-0d44-4b50-8888-8dd25736052a'] })],
         ['contact.name', minimalBody({ contact: { uuid: randomUUID(), name: 'Ada\u0000' } })],
         ['call.summary', minimalBody({ call: { ...call(), summary: '\u0000' } })],
+        // Half a surrogate pair (JSON's "\ud800"): UTF-8 cannot hold it, so each database would store its own replacement.
+        ['contact.name', minimalBody({ contact: { uuid: randomUUID(), name: 'Ada \ud83d' } })],
+        ['call.summary', minimalBody({ call: { ...call(), summary: '\udc00 alone' } })],
       ];
       for (const [field, body] of cases) {
         const response = await ws.put(randomUUID(), body);

@@ -520,6 +520,8 @@ describeEachDialect('conversation messages', (t) => {
       [{ ...ok, session_uuid: 7 }, 'session_uuid', 'session_uuid must be a string or null'],
       [{ ...ok, created_at: 1709287200 }, 'created_at', 'created_at must be a string'],
       [{ ...ok, content: 'nul \u0000 byte' }, 'content', 'content must not contain the character U+0000'],
+      [{ ...ok, content: 'half \ud83d a pair' }, 'content', 'content must be valid Unicode (it holds an unpaired surrogate)'],
+      [{ ...ok, message_type: '\udfff' }, 'message_type', 'message_type must be valid Unicode (it holds an unpaired surrogate)'],
     ];
     for (const [payload, field, details] of cases) {
       const res = await postMessage(ws, uuid, payload);
