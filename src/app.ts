@@ -19,6 +19,7 @@ import { createMetrics, installMetrics, instrumentDatabase } from './metrics/met
 import { bindWorkspaceToLog, RequestLogController } from './metrics/request-log.js';
 import { registerDocs, registerOpenApi } from './openapi/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
+import { webInbox } from './web/plugin.js';
 
 export interface AppOptions {
   /** Without `metrics`, metrics are off; without `rateLimit`, rate limiting is; without `corsOrigins`, CORS is. */
@@ -60,6 +61,7 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
   await registerDocs(app);
   installMetrics(app, metrics, config.metrics ?? { enabled: false, token: null });
   healthRoutes(app, db);
+  await app.register(webInbox);
 
   await app.register(
     async (api) => {
