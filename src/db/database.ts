@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import type { Dialect } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -40,7 +41,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-function openSqlite(file: string): Kysely<Database> {
+function openSqlite(file: string): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   // WAL lets readers go on while a write commits; NORMAL sync is durable across process crashes in WAL mode.
@@ -52,10 +53,26 @@ function openSqlite(file: string): Kysely<Database> {
   // index choices on a million rows.
   sqlite.pragma('analysis_limit = 1000');
   sqlite.pragma('optimize = 0x10002');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  if (file === ':memory:') return { db, dialect: 'sqlite', close: () => db.destroy() };
+
+  // See checkpointer.ts; should its worker fail, this connection checkpoints again as SQLite would.
+  sqlite.pragma('wal_autocheckpoint = 0');
+  const checkpointer = startCheckpointer(file, () => {
+    if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  });
+  return {
+    db,
+    dialect: 'sqlite',
+    close: async () => {
+      await checkpointer.stop();
+      // The last connection to close checkpoints what is left and removes the log.
+      await db.destroy();
+    },
+  };
 }
 
-function openPostgres(url: string): Kysely<Database> {
+function openPostgres(url: string): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -70,10 +87,10 @@ function openPostgres(url: string): Kysely<Database> {
   // An idle client whose server connection drops (a restart, a failover) is discarded by the pool;
   // without a listener that 'error' event would crash the process instead.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 
 export function openDatabase(target: DatabaseTarget): DatabaseHandle {
-  const db = target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
-  return { db, dialect: target.dialect, close: () => db.destroy() };
+  return target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
 }
