@@ -11,6 +11,7 @@ import { conditionalGet, keepEtagOnSuccessOnly } from './http/etag.js';
 import { healthRoutes, refuseWhileClosing } from './http/health.js';
 import { rejectNulCharacters } from './http/nul-characters.js';
 import { normaliseQuery } from './http/query-hooks.js';
+import { ResponseCache } from './http/response-cache.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { installSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
@@ -63,6 +64,7 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
   healthRoutes(app, db);
   await app.register(webInbox);
 
+  const responses = new ResponseCache();
   await app.register(
     async (api) => {
       // Before authentication, so that a flood of requests never reaches the database.
@@ -70,7 +72,9 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
       api.addHook('onRequest', bearerAuth(db, config.baseDomain));
       api.addHook('onRequest', bindWorkspaceToLog);
       api.addHook('preHandler', conditionalGet);
+      api.addHook('preHandler', responses.answer);
       api.addHook('onSend', keepEtagOnSuccessOnly);
+      api.addHook('onSend', responses.keep);
       await api.register(conversationRoutes, { db });
       await api.register(messageRoutes, { db });
       await api.register(sessionRoutes, { db });

@@ -261,7 +261,7 @@ describeEachDialect('error envelope', (t) => {
     const requests: InjectOptions[] = [
       { method: 'GET', url: '/api/v1/nope' },
       { method: 'GET', url: '/api/v2/conversations' },
-      { method: 'GET', url: '/' },
+      { method: 'GET', url: '/nope' },
       { method: 'DELETE', url: LIST },
       { method: 'POST', url: LIST, payload: minimalBody() },
       { method: 'GET', url: `${LIST}/${randomUUID()}/nothing` },

@@ -744,7 +744,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
   });
 
   describe('query cost', () => {
-    it('reuses a total while the data is unchanged and counts afresh after any write', async () => {
+    it('while the data is unchanged, answers a repeated request as before and reuses totals; any write ends both', async () => {
       const ws = await t.newWorkspace();
       const bodies = Array.from({ length: 3 }, (_, i) => conversationBody({ channel: 'SMS', created_at: at(i) }));
       const uuids = [];
@@ -761,23 +761,33 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       const app = await buildApp({ config: { baseDomain: null }, db: t.db.withPlugin(counter) });
       try {
         const client = workspaceClient(app, ws.id, ws.subdomain, ws.token);
-        const sms = async () => {
+        const sms = async (query: Query = {}) => {
           queries = 0;
-          const response = await client.list({ channel: 'sms' });
+          const response = await client.list({ channel: 'sms', ...query });
           expect(response.statusCode, response.body).toBe(200);
-          return { total: response.json().data.total as number, queries };
+          return { body: response.json(), total: response.json().data.total as number, queries };
         };
         const first = await sms();
-        const again = await sms();
         expect(first.total).toBe(3);
-        expect(again).toEqual({ total: 3, queries: first.queries - 1 });
+        // The same URL again: authentication only.
+        const again = await sms();
+        expect(again).toEqual({ ...first, queries: 1 });
+        // Another page of the same filters: the total is reused, the page is read.
+        const second = await sms({ per_page: 1, page: 2 });
+        expect(second.total).toBe(3);
+        expect(second.queries).toBe(first.queries - 1);
+        expect(second.body.data.data[0].uuid).toBe(uuids[1]);
 
         expect((await client.put(uuids[0]!, { ...bodies[0], channel: 'Whatsapp' })).statusCode).toBe(200);
-        expect(await sms()).toEqual({ total: 2, queries: first.queries });
-        expect(
-          (await client.request({ method: 'PATCH', url: `/api/v1/conversations/${uuids[1]}`, payload: { status: 'Closed' } })).statusCode,
-        ).toBe(200);
-        expect(await sms()).toEqual({ total: 2, queries: first.queries });
+        const afterPut = await sms();
+        expect(afterPut.total).toBe(2);
+        expect(afterPut.queries).toBe(first.queries);
+        expect(afterPut.body.data.data.map((item: { uuid: string }) => item.uuid)).toEqual([uuids[2], uuids[1]]);
+        const patch = await client.request({ method: 'PATCH', url: `/api/v1/conversations/${uuids[1]}`, payload: { status: 'Closed' } });
+        expect(patch.statusCode).toBe(200);
+        const afterPatch = await sms();
+        expect(afterPatch.queries).toBe(first.queries);
+        expect(afterPatch.body.data.data[1]).toEqual(patch.json().data);
       } finally {
         await app.close();
       }

@@ -1,0 +1,73 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Answers of the `config.etag` routes, kept while their workspace's data version stands.
+ *
+ * Those routes answer from the workspace's data and the URL alone, and every write moves the
+ * version in its own transaction (see http/etag.ts). The version is read with the token before
+ * any data, so an answer kept under version V was read from data at least as new as V: a later
+ * request that still reads V gets what it would have read itself, and the first request after a
+ * write reads the new version and misses. Pollers and dashboards asking the same URLs between
+ * writes then cost authentication only. Bounded: each workspace keeps the current version's
+ * answers only, up to a total size.
+ */
+
+const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
+const MAX_ANSWER_BYTES = 256 * 1024;
+
+interface WorkspaceAnswers {
+  version: number;
+  byUrl: Map<string, string>;
+}
+
+export class ResponseCache {
+  private readonly workspaces = new Map<number, WorkspaceAnswers>();
+  private bytes = 0;
+
+  get(workspaceId: number, version: number, url: string): string | undefined {
+    const answers = this.workspaces.get(workspaceId);
+    return answers?.version === version ? answers.byUrl.get(url) : undefined;
+  }
+
+  set(workspaceId: number, version: number, url: string, payload: string) {
+    if (payload.length > MAX_ANSWER_BYTES) return;
+    let answers = this.workspaces.get(workspaceId);
+    // Versions only move forward; an answer read under an older one is simply not kept.
+    if (answers && answers.version > version) return;
+    if (!answers || answers.version < version) {
+      if (answers) this.bytes -= sizeOf(answers);
+      answers = { version, byUrl: new Map() };
+      this.workspaces.set(workspaceId, answers);
+    }
+    if (this.bytes + payload.length > MAX_TOTAL_BYTES) {
+      this.workspaces.clear();
+      this.bytes = 0;
+      this.workspaces.set(workspaceId, answers);
+      answers.byUrl.clear();
+    }
+    const previous = answers.byUrl.get(url);
+    answers.byUrl.set(url, payload);
+    this.bytes += payload.length - (previous?.length ?? 0);
+  }
+
+  /** A preHandler after authentication and `conditionalGet`: a kept answer is sent as it was. */
+  readonly answer = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.routeOptions.config.etag || request.method !== 'GET') return;
+    const payload = this.get(request.workspace.id, request.workspace.dataVersion, request.url);
+    if (payload !== undefined) return reply.type('application/json; charset=utf-8').send(payload);
+  };
+
+  /** An onSend hook: keeps each 200 of those routes. */
+  readonly keep = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (!request.routeOptions.config.etag || request.method !== 'GET' || reply.statusCode !== 200) return payload;
+    if (typeof payload === 'string' && request.workspace)
+      this.set(request.workspace.id, request.workspace.dataVersion, request.url, payload);
+    return payload;
+  };
+}
+
+function sizeOf(answers: WorkspaceAnswers): number {
+  let bytes = 0;
+  for (const payload of answers.byUrl.values()) bytes += payload.length;
+  return bytes;
+}
