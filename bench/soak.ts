@@ -321,6 +321,8 @@ async function main() {
     let phase = newPhase();
     let stopping = false;
     let inFlight = 0;
+    /** Across both phases, for the progress lines. */
+    let readsSoFar = 0;
 
     console.log(`Soak: ${clock(measuredSeconds)} measured after a ${number(warmupSeconds, 1)} s warm-up, against ${target.description}`);
     console.log(
@@ -359,7 +361,10 @@ async function main() {
       const answer = await call(`GET ${name}`, 'GET', url, undefined, etag ? { 'if-none-match': etag } : {});
       const fresh = answer?.response.headers.get('etag');
       if (fresh) etags.set(name, fresh);
-      if (answer) phase.reads++;
+      if (answer) {
+        phase.reads++;
+        readsSoFar++;
+      }
     }
 
     /**
@@ -417,8 +422,8 @@ async function main() {
     let lastProgress = { at: performance.now(), reads: 0 };
     const progress = setInterval(() => {
       const now = performance.now();
-      const rate = (phase.reads - lastProgress.reads) / ((now - lastProgress.at) / 1000);
-      lastProgress = { at: now, reads: phase.reads };
+      const rate = (readsSoFar - lastProgress.reads) / ((now - lastProgress.at) / 1000);
+      lastProgress = { at: now, reads: readsSoFar };
       const rss = rssSamples.at(-1)?.bytes;
       console.log(
         `  [${clock((now - started) / 1000)}] reads ${number(rate, 1)}/s  errors ${errors.total}  RSS ${rss === undefined ? '?' : mb(rss)}`,
@@ -437,7 +442,6 @@ async function main() {
     console.log(`  warm-up done: RSS baseline ${mb(rssStart)}; measuring`);
     writer = startWriter(target.origin, target.token, samples, options.writeRate);
     phase = newPhase();
-    lastProgress = { at: performance.now(), reads: 0 };
 
     await sleep(measuredSeconds * 1000);
     const measuredFor = (performance.now() - phase.started) / 1000;
