@@ -234,18 +234,33 @@ export async function listConversations(
   }
   // The page is chosen through the narrow sort index first and only its rows are read:
   // reading before OFFSET would read every skipped row too.
-  const positions = await ids
-    .orderBy(`c.${page.sortBy}`, page.sortDir)
-    .orderBy('c.id', page.sortDir)
-    .limit(page.limit)
-    .offset(page.offset)
+  const chosen = ids.orderBy(`c.${page.sortBy}`, page.sortDir).orderBy('c.id', page.sortDir).limit(page.limit).offset(page.offset);
+  if (dialectOf(db) === 'sqlite') {
+    // In process, two statements cost little, and as a subquery SQLite would rather walk the sort index than look the ids up.
+    const positions = await chosen.execute();
+    const bodies = await readBodies(
+      db,
+      workspaceId,
+      positions.map((row) => row.id),
+    );
+    return { total, bodies, positions };
+  }
+  // Over the network, one round trip: the chosen ids joined to their bodies.
+  const rows = await db
+    .selectFrom(chosen.as('p'))
+    .innerJoin('conversations as b', 'b.id', 'p.id')
+    .select(['p.id', 'p.key', 'b.body'])
+    .orderBy('p.key', page.sortDir)
+    .orderBy('p.id', page.sortDir)
     .execute();
-  const bodies = await readBodies(
-    db,
-    workspaceId,
-    positions.map((row) => row.id),
-  );
-  return { total, bodies, positions };
+  // A stale body (only before start-up has rebuilt what a migration left) is built from the tables.
+  const bodies: string[] = [];
+  for (const row of rows) bodies.push(row.body ?? (await readBodies(db, workspaceId, [row.id]))[0]!);
+  return {
+    total,
+    bodies,
+    positions: rows.map(({ id, key }) => ({ id, key })),
+  };
 }
 
 /** One conversation of the workspace as the list shows it, serialised, by uuid. */
