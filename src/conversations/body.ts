@@ -38,7 +38,6 @@ export async function refreshStaleBodies(db: Kysely<Database>, workspaceId: numb
       .select('id')
       .where('workspace_id', '=', workspaceId)
       .where('body', 'is', null)
-      .orderBy('id')
       .limit(REFRESH_BATCH)
       .execute();
     if (stale.length === 0) return;

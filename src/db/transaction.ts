@@ -1,17 +1,21 @@
 import type { Kysely, Transaction } from 'kysely';
 import { refreshStaleBodies } from '../conversations/body.js';
-import { isUniqueViolation } from './dialect.js';
+import { dialectOf, isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
 /** The tail of each workspace's queue of writers in this process. */
 const writers = new Map<number, Promise<unknown>>();
 
 /**
- * Runs `work` after this process's earlier writers to the same workspace have finished. They
- * would queue on the workspace row's lock anyway (see `bumpDataVersion`); queueing here first
- * means they wait without holding a pooled connection, so reads keep theirs.
+ * Runs `work` after this process's earlier writers to the same workspace have finished. On
+ * PostgreSQL they would queue on the workspace row's lock anyway (see `bumpDataVersion`);
+ * queueing here first means they wait without holding a pooled connection, so reads keep theirs.
+ * SQLite's one connection already runs one transaction at a time, and there a queue would make
+ * each writer wait for the connection only after the writer before it had it: behind a long
+ * line of reads, writers could then fall behind a steady stream of writes.
  */
-async function inTurn<T>(workspaceId: number, work: () => Promise<T>): Promise<T> {
+async function inTurn<T>(db: Kysely<Database>, workspaceId: number, work: () => Promise<T>): Promise<T> {
+  if (dialectOf(db) === 'sqlite') return work();
   const run = (writers.get(workspaceId) ?? Promise.resolve()).then(work, work);
   const tail = run.catch(() => undefined);
   writers.set(workspaceId, tail);
@@ -46,7 +50,7 @@ export async function writeTransaction<T>(
   workspaceId: number,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
-  return inTurn(workspaceId, async () => {
+  return inTurn(db, workspaceId, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await db.transaction().execute(async (trx) => {
