@@ -92,7 +92,8 @@ export class ParleyClient {
     this.token = options.token;
     this.retries = Math.max(0, options.retries ?? 3);
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
-    this.fetch = options.fetch ?? globalThis.fetch;
+    // Called unbound, browsers' fetch throws "Illegal invocation": it must run with globalThis as `this`.
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
   /** `GET /api/v1/conversations` by page. */
