@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { putConversation } from '../conversations/write.js';
 import { isUniqueViolation } from '../db/dialect.js';
+import { appendMessage } from '../messages/repository.js';
 import type { Database, Workspace } from '../db/tables.js';
 import { createToken } from '../tokens/repository.js';
 import { createWorkspace, hasAnyWorkspace } from '../workspaces/repository.js';
@@ -30,9 +31,15 @@ export async function seedDemoWorkspace(db: Kysely<Database>): Promise<{ token: 
   const workspace = await claimDemoWorkspace(db);
   if (!workspace) return null;
   let conversations = 0;
-  // Through the API's own write path, so that the demo data is exactly what a client could have written.
-  for (const { uuid, body } of generateConversations({ count: DEMO_CONVERSATIONS, seed: DEMO_SEED, now: new Date() })) {
+  // Through the API's own write paths, so that the demo data is exactly what a client could have written.
+  for (const { uuid, body, messages } of generateConversations({
+    count: DEMO_CONVERSATIONS,
+    seed: DEMO_SEED,
+    now: new Date(),
+    messages: true,
+  })) {
     await putConversation(db, workspace.id, uuid, body);
+    for (const message of messages ?? []) await appendMessage(db, workspace.id, uuid, message);
     conversations++;
   }
   const { token } = await createToken(db, workspace.id, 'demo');
