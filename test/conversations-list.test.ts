@@ -662,6 +662,23 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it('treats quotes, * and ? in a fragment as ordinary characters too', async () => {
+      const ws = await t.newWorkspace();
+      const quoted = await create(ws, minimalBody({ contact: { uuid: randomUUID(), phone_number: 'ext "12" *9?' } }));
+      await create(ws, minimalBody({ contact: { uuid: randomUUID(), phone_number: '+1 555 129' } }));
+      const cases: [string, Conversation[]][] = [
+        ['"12"', [quoted]],
+        ['2"*9', [quoted]],
+        ['*9?', [quoted]],
+        ['9?', [quoted]],
+        ['1*9', []],
+        ['"1', [quoted]],
+      ];
+      for (const [phone, expected] of cases) {
+        expect({ phone, found: await found(ws, phone) }).toEqual({ phone, found: sorted(expected) });
+      }
+    });
+
     it('rejects a phone without a digit, an empty one and one over 32 characters', async () => {
       const ws = await t.newWorkspace();
       const p = await fixture(ws);
