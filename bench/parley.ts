@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR, type Dataset } from './dataset.js';
-import { type Child, freePort, spawnTsx, waitUntilReady } from './processes.js';
+import { type Child, freePort, spawnBuilt, waitUntilReady } from './processes.js';
 import { LIST_PATH } from './shapes.js';
 
 export interface Parley {
@@ -12,13 +12,16 @@ export interface Parley {
   child: Child;
 }
 
-/** Parley itself, as `node --import tsx src/server.ts` on the dataset's working copy. */
+/**
+ * Parley itself, as a deployment runs it: `node dist/server.js` (run.ts builds it first), on the
+ * dataset's working copy. Not under tsx, whose loader alone holds some 50 MB.
+ */
 export async function startParley(dataset: Dataset): Promise<Parley> {
   const port = await freePort();
   const log = join(CACHE_DIR, `server-${dataset.dialect}.log`);
   rmSync(log, { force: true });
-  const child = spawnTsx(
-    'src/server.ts',
+  const child = spawnBuilt(
+    'dist/server.js',
     {
       DATABASE_URL: dataset.url,
       PORT: String(port),

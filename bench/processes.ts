@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,19 +21,33 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** `node --import tsx <script>` from the project root, its output appended to `log`. */
-export function spawnTsx(script: string, env: Record<string, string>, log: string): Child {
+/** `node <args>` from the project root, its output appended to `log`. */
+function spawnNode(args: string[], env: Record<string, string>, log: string): Child {
   const out = openSync(log, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', out, out],
   });
   closeSync(out);
-  if (child.pid === undefined) throw new Error(`could not start ${script}`);
+  if (child.pid === undefined) throw new Error(`could not start ${args.join(' ')}`);
   children.add(child);
   child.once('exit', () => children.delete(child));
   return { process: child, pid: child.pid, log, stop: () => stop(child) };
+}
+
+/** `node --import tsx <script>` from the project root, its output appended to `log`. */
+export const spawnTsx = (script: string, env: Record<string, string>, log: string): Child =>
+  spawnNode(['--import', 'tsx', script], env, log);
+
+/** `node <script>` of the compiled build (see `buildServer`), as a deployment runs it. */
+export const spawnBuilt = (script: string, env: Record<string, string>, log: string): Child => spawnNode([script], env, log);
+
+/** `npm run build`: src/ compiled to dist/. */
+export function buildServer(): void {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}${result.stderr}`);
 }
 
 /** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */

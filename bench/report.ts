@@ -167,6 +167,7 @@ export function renderReport(run: DialectRun): string {
     `- Cache: key ${dataset.key}, ${dataset.built ? 'seeded by this run' : `reused (seeded ${dataset.builtAt})`}` +
       (dataset.analyzeSeconds !== null ? `; VACUUM ANALYZE after the import took ${number(dataset.analyzeSeconds, 1)} s` : ''),
     `- Import (seedWorkspace, big workspace): ${number(dataset.import.perSecond)} conversations/s (${number(dataset.import.conversations)} in ${number(dataset.import.seconds, 1)} s${dataset.built ? '' : `, measured ${dataset.import.measuredAt}`})`,
+    `- Server: the compiled build (\`node dist/server.js\`), rate limit off, log level warn`,
     `- Load: autocannon, ${timing.connections} connections, ${timing.warmup} s warm-up then ${timing.duration} s measured per run; every request a new path with random real values; the big workspace's token`,
     `- Writer (reads + writes runs): ${run.writeRate} writes/s through the API to the big workspace: 20 % new conversations (PUT), 50 % new messages (POST …/messages), 30 % status changes (PATCH)`,
     `- Ceiling (bare Fastify serving a captured default page, ${number(run.ceiling.bytes)} bytes): ${number(run.ceiling.before.requestsPerSecond)} req/s before, ${number(run.ceiling.after.requestsPerSecond)} after, average ${number(ceiling)}`,

@@ -8,7 +8,7 @@ import { type DatasetSize, prepareDataset, sizeLabel } from './dataset.js';
 import { type Measurement, measure, type Timing } from './load.js';
 import { type Parley, startParley } from './parley.js';
 import { postgresReachable } from './postgres.js';
-import { killAllNow, peakRss, stopAll } from './processes.js';
+import { buildServer, killAllNow, peakRss, stopAll } from './processes.js';
 import { ceilingAverage, type DialectRun, failures, renderReport, type ShapeResult, writeReport } from './report.js';
 import { type Samples, sampleWorkspace } from './samples.js';
 import { LIST_PATH, type Shape, SHAPES, targetFor } from './shapes.js';
@@ -171,6 +171,8 @@ async function main(): Promise<number> {
     else console.log('PostgreSQL does not answer on 127.0.0.1:5432: measuring SQLite only');
   }
 
+  console.log('Building the server (npm run build) …');
+  buildServer();
   let failed = false;
   for (const dialect of dialects) {
     const run = await runDialect(dialect, profile, { quick: values.quick, rebuild: values.rebuild, only });
