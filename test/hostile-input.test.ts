@@ -15,14 +15,14 @@ import { conversationBody } from './helpers/fixtures.js';
  * is attacked without editing this file (or, for a body with no valid base here, named in a failure).
  * What is valid is judged from the published schema and the contract, never from Parley's code.
  *
- * Each run prints its seed; `FC_SEED=<seed>` repeats the generated cases.
+ * Each run prints its seed; `FC_SEED=<seed>` repeats the generated cases, `FC_HOSTILE_RUNS` sets how many per property.
  */
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON document walked by key
 type Verdict = 'accept' | 'reject' | 'either';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Math.floor(Math.random() * 2 ** 31);
-const GENERATED_RUNS = Number(process.env.FC_RUNS ?? 120);
+const GENERATED_RUNS = Number(process.env.FC_HOSTILE_RUNS ?? 120);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -94,7 +94,10 @@ const HOSTILE_STRINGS: string[] = [
   '😀'.repeat(10_001),
 ];
 
-/** Injections that hold a digit (so a phone filter takes them) yet match no stored number: each must find nothing. */
+/**
+ * Injections that hold a digit (so a phone filter takes them) yet match no stored number: each must find nothing. Next to a
+ * real fragment (0958, 44) stand LIKE and GLOB wildcards and FTS5's syntax (prefix `*`, `^` start, column filter, OR, NEAR).
+ */
 const INJECTIONS = [
   "' OR 1=1 -- 1",
   "1' OR '1'='1",
@@ -107,6 +110,16 @@ const INJECTIONS = [
   '[0-9]',
   '1\\',
   '0 OR 1=1',
+  '0958*',
+  '095_',
+  '09%8',
+  '^44',
+  'phone_digits:44',
+  '44" OR "0958',
+  '44 OR 0958',
+  'NEAR(44 20)',
+  '"0958"',
+  '{phone_digits}:44',
 ];
 
 /** A JSON token that JavaScript cannot write as itself (1e309) or would rewrite (-0, 1.0): sent as raw text. */

@@ -110,10 +110,10 @@ interface PhoneSpec {
 
 const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
 
-/** Spellings people and systems really store, plus `%`, `_`, `\`, `*`, `?`, `[` that a LIKE or GLOB would misread. */
+/** Spellings people and systems really store, plus `%`, `_`, `\`, `*`, `?`, `[` that a LIKE or GLOB would misread and FTS5's `"`, `^`, `:`, OR, NEAR. */
 export function formatPhone({ country, groups, style, extension }: PhoneSpec): string {
   const national = groups.join('');
-  switch (style % 12) {
+  switch (style % 13) {
     case 0:
       return `+${country}${national}`;
     case 1:
@@ -136,6 +136,8 @@ export function formatPhone({ country, groups, style, extension }: PhoneSpec): s
       return `*${country}#${groups.join('\\')}*`;
     case 10:
       return `${country}?[${groups.join('][')}]`;
+    case 11:
+      return `tel:${country} "${groups[0]}" OR NEAR(${groups.slice(1).join('^')})*`;
     default:
       // Arabic-Indic digits, which are not ASCII digits, around an ASCII group.
       return `+${country} ${[...groups.join(' ')].map((c) => (/[0-9]/.test(c) ? String.fromCharCode(0x660 + Number(c)) : c)).join('')} ${extension}`;
@@ -151,7 +153,7 @@ const phone: fc.Arbitrary<string | null> = fc.oneof(
       .record({
         country: digits(1, 3),
         groups: fc.array(digits(2, 4), { minLength: 2, maxLength: 4 }),
-        style: fc.nat(11),
+        style: fc.nat(12),
         extension: digits(1, 3),
       })
       .map(formatPhone),
