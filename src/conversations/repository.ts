@@ -196,13 +196,20 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
  * found here is one this request could have counted itself; any write since makes a new key.
  */
 const countedTotals = new WeakMap<Kysely<Database>, Map<string, number>>();
-const COUNTED_TOTALS_LIMIT = 10_000;
+const COUNTED_TOTALS_LIMIT = 5_000;
 
-async function totalOf(db: Kysely<Database>, workspaceId: number, dataVersion: number | undefined, f: ResolvedFilters) {
+async function totalOf(
+  db: Kysely<Database>,
+  workspaceId: number,
+  dataVersion: number | undefined,
+  filters: ConversationFilters,
+  f: ResolvedFilters,
+) {
   if (dataVersion === undefined) return countMatching(db, workspaceId, f);
   let totals = countedTotals.get(db);
   if (!totals) countedTotals.set(db, (totals = new Map()));
-  const key = `${workspaceId}:${dataVersion}:${JSON.stringify(f)}`;
+  // The filters as asked (normalised), not as resolved: a phone fragment's key is not hundreds of contact ids.
+  const key = `${workspaceId}:${dataVersion}:${JSON.stringify(filters)}`;
   let total = totals.get(key);
   if (total === undefined) {
     total = await countMatching(db, workspaceId, f);
@@ -231,7 +238,7 @@ export async function listConversations(
   const resolved = await resolveFilters(db, workspaceId, filters);
   if (!resolved) return { total: 0, bodies: [], positions: [] };
 
-  const total = await totalOf(db, workspaceId, dataVersion, resolved);
+  const total = await totalOf(db, workspaceId, dataVersion, filters, resolved);
   if (page.offset >= total) return { total, bodies: [], positions: [] };
 
   let ids = matching(db, workspaceId, resolved).select(['c.id', `c.${page.sortBy} as key`]);

@@ -16,7 +16,7 @@ export interface DatabaseHandle {
 
 const INT8_OID = 20;
 
-const STATEMENT_CACHE_SIZE = 1000;
+const STATEMENT_CACHE_SIZE = 200;
 
 /**
  * better-sqlite3 behind Kysely, with prepared statements reused by their SQL text: Kysely's

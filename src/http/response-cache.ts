@@ -12,7 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * answers only, up to a total size.
  */
 
-const MAX_TOTAL_BYTES = 16 * 1024 * 1024;
+const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
 const MAX_ANSWER_BYTES = 256 * 1024;
 
 interface WorkspaceAnswers {
