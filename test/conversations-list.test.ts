@@ -630,6 +630,8 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         ['+1 555', [p.american]],
         ['5550100', [p.american]],
         ['(555) 0100', [p.american]],
+        // The `+` leads once the parenthesis before it is ignored.
+        ['(+1) 555', [p.american]],
         ['0100', [p.american]],
         ['7', [p.turkish, p.dotted, p.literal]],
         ['123456789', []],

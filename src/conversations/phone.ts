@@ -3,10 +3,11 @@
  * numbers keep their original formatting and a normalised copy is what the filter matches.
  */
 export function normalisePhone(value: string): string {
+  // Separators first: in `(+44) 20` the `+` leads only once the parenthesis is gone.
   return value
     .trim()
-    .replace(/^\+/, '')
     .replace(/[\s\-().]/g, '')
+    .replace(/^\+/, '')
     .toLowerCase();
 }
 
