@@ -95,7 +95,19 @@ async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters
 }
 
 /** Up to this many contacts matched by a phone fragment are looked up once and listed in the queries. */
-const LISTED_PHONE_CONTACTS = 500;
+const LISTED_PHONE_CONTACTS = 5_000;
+
+/**
+ * `c.contact_id` among `ids`, as one parameter whatever their number: one statement text to
+ * prepare and keep (a list of placeholders would be a new statement for every length), and
+ * SQLite then probes the contact index for each id and sorts the few matches, instead of walking
+ * the sort index through the workspace until a page of them turns up.
+ */
+function contactAmong(db: Kysely<Database>, ids: number[]) {
+  return dialectOf(db) === 'sqlite'
+    ? sql<boolean>`c.contact_id in (select value from json_each(${JSON.stringify(ids)}))`
+    : sql<boolean>`c.contact_id = any(${ids}::bigint[])`;
+}
 
 /**
  * Ids of contacts whose normalised number contains `phone`, through each dialect's trigram index
@@ -185,7 +197,7 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
   if (f.createdTo !== undefined) query = query.where('c.created_at', '<=', f.createdTo);
   if (f.updatedSince !== undefined) query = query.where('c.updated_at', '>=', f.updatedSince);
   if (f.campaignId !== undefined) query = query.where('c.campaign_id', '=', f.campaignId);
-  if (f.phoneContactIds !== undefined) query = query.where('c.contact_id', 'in', f.phoneContactIds);
+  if (f.phoneContactIds !== undefined) query = query.where(contactAmong(db, f.phoneContactIds));
   if (f.phone !== undefined) query = query.where(sql<boolean>`${sql.ref('c.contact_id')} in (${phoneContacts(db, workspaceId, f.phone)})`);
   return query;
 }
