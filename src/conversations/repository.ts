@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
+import { runCompiled } from '../db/compiled.js';
 import { atLeast } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
@@ -50,31 +51,30 @@ interface ResolvedFilters extends Pick<
 const isUuid = new RegExp(UUID_PATTERN);
 
 async function idByUuid(db: Kysely<Database>, table: 'contacts' | 'campaigns', workspaceId: number, uuid: string) {
-  const row = await db.selectFrom(table).select('id').where('workspace_id', '=', workspaceId).where('uuid', '=', uuid).executeTakeFirst();
+  const [row] = await runCompiled(db, `${table} id`, [workspaceId, uuid], () =>
+    db.selectFrom(table).select('id').where('workspace_id', '=', workspaceId).where('uuid', '=', uuid),
+  );
   return row?.id;
 }
 
 async function agentIds(db: Kysely<Database>, workspaceId: number, uuids: string[]) {
-  const rows = await db.selectFrom('agents').select('id').where('workspace_id', '=', workspaceId).where('uuid', 'in', uuids).execute();
+  const rows = await runCompiled(db, `agent ids ${uuids.length}`, [workspaceId, ...uuids], () =>
+    db.selectFrom('agents').select('id').where('workspace_id', '=', workspaceId).where('uuid', 'in', uuids),
+  );
   return rows.length > 0 ? rows.map((row) => row.id) : undefined;
 }
 
 /** task → its third_party_id → the call with that uuid → that call's conversation. */
 async function conversationIdOfTask(db: Kysely<Database>, workspaceId: number, taskUuid: string) {
-  const task = await db
-    .selectFrom('tasks')
-    .select('third_party_id')
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', taskUuid)
-    .executeTakeFirst();
+  const [task] = await runCompiled(db, 'task call', [workspaceId, taskUuid], () =>
+    db.selectFrom('tasks').select('third_party_id').where('workspace_id', '=', workspaceId).where('uuid', '=', taskUuid),
+  );
   // A third_party_id that is not a uuid can name no call (and PostgreSQL would reject comparing it to one).
   if (!task?.third_party_id || !isUuid.test(task.third_party_id)) return undefined;
-  const call = await db
-    .selectFrom('calls')
-    .select('conversation_id')
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', task.third_party_id.toLowerCase())
-    .executeTakeFirst();
+  const callUuid = task.third_party_id.toLowerCase();
+  const [call] = await runCompiled(db, 'call conversation', [workspaceId, callUuid], () =>
+    db.selectFrom('calls').select('conversation_id').where('workspace_id', '=', workspaceId).where('uuid', '=', callUuid),
+  );
   return call?.conversation_id;
 }
 

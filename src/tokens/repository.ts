@@ -1,4 +1,5 @@
-import { CompiledQuery, type InferResult, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runCompiled } from '../db/compiled.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
 import { issueToken } from './token.js';
@@ -42,23 +43,16 @@ export async function revokeToken(db: Kysely<Database>, publicId: string): Promi
   return result.numUpdatedRows > 0n;
 }
 
-/** Every API request runs it: its SQL text is compiled once per database, not built again each time. */
-const activeTokenSql = new WeakMap<Kysely<Database>, string>();
-
-function activeTokenQuery(db: Kysely<Database>, publicId: string) {
-  return db
-    .selectFrom('api_tokens')
-    .innerJoin('workspaces', 'workspaces.id', 'api_tokens.workspace_id')
-    .select(['api_tokens.workspace_id', 'workspaces.subdomain', 'api_tokens.secret_hash', 'workspaces.data_version'])
-    .where('api_tokens.public_id', '=', publicId)
-    .where('api_tokens.revoked_at', 'is', null);
-}
-
 export async function findActiveToken(db: Kysely<Database>, publicId: string): Promise<TokenOwner | undefined> {
-  let text = activeTokenSql.get(db);
-  if (text === undefined) activeTokenSql.set(db, (text = activeTokenQuery(db, '').compile().sql));
-  type Row = InferResult<ReturnType<typeof activeTokenQuery>>[number];
-  const [row] = (await db.executeQuery<Row>(CompiledQuery.raw(text, [publicId]))).rows;
+  // Every API request runs it.
+  const [row] = await runCompiled(db, 'active token', [publicId], () =>
+    db
+      .selectFrom('api_tokens')
+      .innerJoin('workspaces', 'workspaces.id', 'api_tokens.workspace_id')
+      .select(['api_tokens.workspace_id', 'workspaces.subdomain', 'api_tokens.secret_hash', 'workspaces.data_version'])
+      .where('api_tokens.public_id', '=', publicId)
+      .where('api_tokens.revoked_at', 'is', null),
+  );
   return (
     row && { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash, dataVersion: Number(row.data_version) }
   );
