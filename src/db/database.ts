@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -87,8 +88,29 @@ function openPostgres(url: string): DatabaseHandle {
   // An idle client whose server connection drops (a restart, a failover) is discarded by the pool;
   // without a listener that 'error' event would crash the process instead.
   pool.on('error', () => {});
+  pool.on('connect', preparingStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+const PREPARED = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * Sends each query as a named prepared statement, named by its text, so that PostgreSQL plans it
+ * once per connection instead of on every call: with the conversations table's indexes, planning
+ * costs more than running most of Parley's queries. Only data statements: a schema change in a
+ * migration is never kept. Kysely's driver calls `query(text, values)`; anything else passes through.
+ */
+function preparingStatements(client: pg.PoolClient) {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && PREPARED.test(text)) {
+      const name = `p${createHash('sha1').update(text).digest('base64url')}`;
+      return query({ name, text, values });
+    }
+    return query(...args);
+  };
 }
 
 export function openDatabase(target: DatabaseTarget): DatabaseHandle {
