@@ -763,28 +763,33 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
   });
 
   describe('query cost', () => {
+    /** `ws` through an app of its own whose database counts the SQL queries it runs. */
+    async function countingClient(ws: TestWorkspace) {
+      const count = { queries: 0 };
+      const counter: KyselyPlugin = {
+        transformQuery: (args) => args.node,
+        transformResult: async (args) => {
+          count.queries++;
+          return args.result;
+        },
+      };
+      const app = await buildApp({ config: { baseDomain: null }, db: t.db.withPlugin(counter) });
+      return { client: workspaceClient(app, ws.id, ws.subdomain, ws.token), count, close: () => app.close() };
+    }
+
     it('while the data is unchanged, answers a repeated request as before and reuses totals; any write ends both', async () => {
       const ws = await t.newWorkspace();
       const bodies = Array.from({ length: 3 }, (_, i) => conversationBody({ channel: 'SMS', created_at: at(i) }));
       const uuids = [];
       for (const body of bodies) uuids.push((await create(ws, body)).uuid);
 
-      let queries = 0;
-      const counter: KyselyPlugin = {
-        transformQuery: (args) => args.node,
-        transformResult: async (args) => {
-          queries++;
-          return args.result;
-        },
-      };
-      const app = await buildApp({ config: { baseDomain: null }, db: t.db.withPlugin(counter) });
+      const { client, count, close } = await countingClient(ws);
       try {
-        const client = workspaceClient(app, ws.id, ws.subdomain, ws.token);
         const sms = async (query: Query = {}) => {
-          queries = 0;
+          count.queries = 0;
           const response = await client.list({ channel: 'sms', ...query });
           expect(response.statusCode, response.body).toBe(200);
-          return { body: response.json(), total: response.json().data.total as number, queries };
+          return { body: response.json(), total: response.json().data.total as number, queries: count.queries };
         };
         const first = await sms();
         expect(first.total).toBe(3);
@@ -808,7 +813,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         expect(afterPatch.queries).toBe(first.queries);
         expect(afterPatch.body.data.data[1]).toEqual(patch.json().data);
       } finally {
-        await app.close();
+        await close();
       }
     });
 
@@ -828,26 +833,17 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         await Promise.all(bodies.slice(i, i + 15).map((body) => create(ws, body)));
       }
 
-      let queries = 0;
-      const counter: KyselyPlugin = {
-        transformQuery: (args) => args.node,
-        transformResult: async (args) => {
-          queries++;
-          return args.result;
-        },
-      };
-      const app = await buildApp({ config: { baseDomain: null }, db: t.db.withPlugin(counter) });
+      const { client, count, close } = await countingClient(ws);
       try {
-        const client = workspaceClient(app, ws.id, ws.subdomain, ws.token);
         const unchanged = { uuid: randomUUID(), body: minimalBody() };
         await create(ws, unchanged.body, unchanged.uuid);
         const cost = async (query: Query) => {
           // An unchanged PUT moves the data version, so the total is counted afresh (see the test above).
           await client.put(unchanged.uuid, unchanged.body);
-          queries = 0;
+          count.queries = 0;
           const response = await client.list(query);
           expect(response.statusCode, response.body).toBe(200);
-          return { queries, items: response.json().data.data.length as number };
+          return { queries: count.queries, items: response.json().data.data.length as number };
         };
 
         const one = await cost({ per_page: 1 });
@@ -870,7 +866,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         // One lookup per filter that names something (the agent, the contacts a phone fragment matches).
         expect(filteredOne.queries).toBeLessThanOrEqual(one.queries + 2);
       } finally {
-        await app.close();
+        await close();
       }
     });
   });
