@@ -119,9 +119,8 @@ function phoneContacts(db: Kysely<Database>, workspaceId: number, phone: string)
     // A phrase of three characters or more is a run of trigrams read from the index alone, several
     // times faster than GLOB, which checks each candidate against the contact's stored digits.
     if ([...phone].length >= 3) {
-      return sql<{
-        id: number;
-      }>`select rowid as id from contacts_phone_fts where contacts_phone_fts match ${`"${phone.replaceAll('"', '""')}"`}`;
+      const phrase = `"${phone.replaceAll('"', '""')}"`;
+      return sql<{ id: number }>`select rowid as id from contacts_phone_fts where contacts_phone_fts match ${phrase}`;
     }
     return sql<{ id: number }>`select rowid as id from contacts_phone_fts where phone_digits glob ${`*${escapeGlob(phone)}*`}`;
   }
