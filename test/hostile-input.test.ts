@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import type { App } from '../src/app.js';
 import { ERROR_STATUS } from '../src/http/errors.js';
+import { servedRoutes } from './helpers/routes.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody } from './helpers/fixtures.js';
 
@@ -340,20 +340,6 @@ function operationsOf(document: Json): Operation[] {
         };
       }),
   );
-}
-
-/** Every `METHOD /path` the router serves, from Fastify's own tree (as test/openapi.test.ts reads it), HEAD aside. */
-function servedRoutes(app: App): string[] {
-  const routes: string[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^((?:│ {3}| {4})*)(?:├── |└── )(.+?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!match) continue;
-    stack.length = match[1]!.length / 4;
-    stack.push(match[2]!);
-    for (const method of match[3]?.split(', ') ?? []) if (method !== 'HEAD') routes.push(`${method} ${stack.join('')}`);
-  }
-  return [...new Set(routes)].sort();
 }
 
 interface Leaf {

@@ -6,26 +6,15 @@ import { type App, buildApp } from '../src/app.js';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { ERROR_STATUS } from '../src/http/errors.js';
 import { INBOX_ROUTES } from '../src/web/plugin.js';
+import { servedRoutes } from './helpers/routes.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON document walked by key
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
-/**
- * Every `METHOD /path` the router knows, read from Fastify's own route tree (HEAD routes aside, and
- * the pages and files of the docs UI and of the web inbox, which are for browsers, not API clients).
- */
+/** Every route the API serves: the docs UI's and the web inbox's pages and files are for browsers, not API clients. */
 function routesOf(app: App): string[] {
-  const routes: string[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^((?:│ {3}| {4})*)(?:├── |└── )(.+?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!match) continue;
-    stack.length = match[1]!.length / 4;
-    stack.push(match[2]!);
-    for (const method of match[3]?.split(', ') ?? []) routes.push(`${method} ${stack.join('')}`);
-  }
-  return routes
-    .filter((route) => !route.startsWith('HEAD ') && !/^\w+ \/docs(\/|$)/.test(route) && !INBOX_ROUTES.includes(route.split(' ')[1]!))
+  return servedRoutes(app)
+    .filter((route) => !/^\w+ \/docs(\/|$)/.test(route) && !INBOX_ROUTES.includes(route.split(' ')[1]!))
     .map((route) => route.replace(/:(\w+)/g, '{$1}'))
     .sort();
 }
