@@ -23,6 +23,8 @@ interface WorkspaceAnswers {
 export class ResponseCache {
   private readonly workspaces = new Map<number, WorkspaceAnswers>();
   private bytes = 0;
+  /** Requests answered from here, which `keep` need not store again. */
+  private readonly served = new WeakSet<FastifyRequest>();
 
   get(workspaceId: number, version: number, url: string): string | undefined {
     const answers = this.workspaces.get(workspaceId);
@@ -54,12 +56,15 @@ export class ResponseCache {
   readonly answer = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.routeOptions.config.etag || request.method !== 'GET') return;
     const payload = this.get(request.workspace.id, request.workspace.dataVersion, request.url);
-    if (payload !== undefined) return reply.type('application/json; charset=utf-8').send(payload);
+    if (payload === undefined) return;
+    this.served.add(request);
+    return reply.type('application/json; charset=utf-8').send(payload);
   };
 
   /** An onSend hook: keeps each 200 of those routes. */
   readonly keep = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (!request.routeOptions.config.etag || request.method !== 'GET' || reply.statusCode !== 200) return payload;
+    if (!request.routeOptions.config.etag || request.method !== 'GET' || reply.statusCode !== 200 || this.served.has(request))
+      return payload;
     if (typeof payload === 'string' && request.workspace)
       this.set(request.workspace.id, request.workspace.dataVersion, request.url, payload);
     return payload;
