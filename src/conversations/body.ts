@@ -29,9 +29,15 @@ async function storeBodies(db: Kysely<Database>, bodies: [id: number, body: stri
 /**
  * Rebuilds every stale body of the workspace. Runs at the end of each write transaction (see
  * db/transaction.ts), where the stale ones are exactly those the write touched, found through a
- * partial index of NULL bodies.
+ * partial index of NULL bodies. A writer that answers with the conversation it wrote calls it
+ * first with that conversation's id, and gets the record it rebuilt instead of loading it again.
  */
-export async function refreshStaleBodies(db: Kysely<Database>, workspaceId: number): Promise<void> {
+export async function refreshStaleBodies(
+  db: Kysely<Database>,
+  workspaceId: number,
+  wanted?: number,
+): Promise<ConversationRecord | undefined> {
+  let found: ConversationRecord | undefined;
   for (;;) {
     const stale = await db
       .selectFrom('conversations')
@@ -40,7 +46,7 @@ export async function refreshStaleBodies(db: Kysely<Database>, workspaceId: numb
       .where('body', 'is', null)
       .limit(REFRESH_BATCH)
       .execute();
-    if (stale.length === 0) return;
+    if (stale.length === 0) return found;
     const records = await loadConversations(
       db,
       workspaceId,
@@ -50,7 +56,8 @@ export async function refreshStaleBodies(db: Kysely<Database>, workspaceId: numb
       db,
       records.map((record) => [record.row.id, serialiseConversation(record)]),
     );
-    if (stale.length < REFRESH_BATCH) return;
+    found ??= records.find((record) => record.row.id === wanted);
+    if (stale.length < REFRESH_BATCH) return found;
   }
 }
 

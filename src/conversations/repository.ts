@@ -5,7 +5,7 @@ import { atLeast } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
-import { readBodies } from './body.js';
+import { readBodies, refreshStaleBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { UUID_PATTERN } from '../shared/schemas.js';
@@ -296,12 +296,6 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
   return body;
 }
 
-/** One whole conversation of the workspace, by uuid. */
-export async function findConversation(db: Kysely<Database>, workspaceId: number, uuid: string): Promise<ConversationRecord | undefined> {
-  const id = await conversationIdOf(db, workspaceId, uuid);
-  return id === undefined ? undefined : loadConversation(db, workspaceId, id);
-}
-
 /** One whole conversation of the workspace, by the internal id a caller already looked up. */
 export async function loadConversation(db: Kysely<Database>, workspaceId: number, id: number): Promise<ConversationRecord | undefined> {
   const [record] = await loadConversations(db, workspaceId, [id]);
@@ -318,7 +312,10 @@ export async function setConversationStatus(db: Kysely<Database>, workspaceId: n
       .where('uuid', '=', uuid.toLowerCase())
       .where('status', '!=', status)
       .execute();
-    return findConversation(trx, workspaceId, uuid);
+    const id = await conversationIdOf(trx, workspaceId, uuid.toLowerCase());
+    if (id === undefined) return undefined;
+    // A change left the body stale and rebuilding it reads the conversation; an unchanged status did not.
+    return (await refreshStaleBodies(trx, workspaceId, id)) ?? loadConversation(trx, workspaceId, id);
   });
 }
 

@@ -7,6 +7,7 @@ import { fromIso, nowSeconds, toIso } from '../shared/time.js';
 import { normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
 import { conversationIdOf } from './identity.js';
+import { refreshStaleBodies } from './body.js';
 import { loadConversation } from './repository.js';
 import type { Conversation, ConversationInput } from './schemas.js';
 
@@ -308,7 +309,8 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
   if (desired.call && body.task_uuids !== undefined) await saveTasks(trx, workspaceId, desired.call.uuid, desired.task_uuids);
   if (body.session_uuids !== undefined) await saveSessions(trx, workspaceId, conversationId, desired.session_uuids);
 
-  const saved = await loadConversation(trx, workspaceId, conversationId);
+  // The write left this conversation's body stale: rebuilding it reads the conversation as stored.
+  const saved = (await refreshStaleBodies(trx, workspaceId, conversationId)) ?? (await loadConversation(trx, workspaceId, conversationId));
   return { created: storedId === undefined, conversation: presentConversation(saved!) };
 }
 
