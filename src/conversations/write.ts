@@ -7,7 +7,7 @@ import { fromIso, nowSeconds, toIso } from '../shared/time.js';
 import { normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
 import { conversationIdOf } from './identity.js';
-import { refreshStaleBodies } from './body.js';
+import { readBodies, refreshStaleBodies } from './body.js';
 import { loadConversation } from './repository.js';
 import type { Conversation, ConversationInput } from './schemas.js';
 
@@ -270,8 +270,8 @@ async function saveSessions(trx: Db, workspaceId: number, conversationId: number
 
 async function write(trx: Transaction<Database>, workspaceId: number, uuid: string, body: ConversationInput): Promise<PutResult> {
   const storedId = await conversationIdOf(trx, workspaceId, uuid);
-  const currentRecord = storedId === undefined ? undefined : await loadConversation(trx, workspaceId, storedId);
-  const current = currentRecord && presentConversation(currentRecord);
+  // The stored body is the conversation as presented: one read instead of the joins.
+  const current = storedId === undefined ? undefined : (JSON.parse((await readBodies(trx, workspaceId, [storedId]))[0]!) as Conversation);
   const desired = await merge(trx, workspaceId, uuid, body, current, storedId);
 
   if (current && sameContent(current, desired, body.updated_at === undefined)) return { created: false, conversation: current };
