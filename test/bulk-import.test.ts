@@ -138,10 +138,12 @@ describeEachDialect('parley import', (t) => {
     expect(missing.stderr).toMatch(/^parley: Cannot read .*missing\.ndjson: no such file\n$/);
   });
 
-  it('keeps total exact after an import, and after a re-import that moves statuses, channels and agents', async () => {
+  it('keeps total exact after an import, and after a re-import that moves statuses, channels, agents and campaigns', async () => {
     const ws = await t.newWorkspace();
     const lines = generatedLines(40, 14);
     const agents = [...new Set(lines.map((line) => line.agent_uuid).filter(Boolean))] as string[];
+    const campaigns = [...new Set(lines.map((line) => line.campaign_uuid).filter(Boolean))] as string[];
+    expect(campaigns.length).toBeGreaterThan(1);
     const expectTotals = async (current: typeof lines) => {
       const count = (test: (line: (typeof lines)[number]) => boolean) => current.filter(test).length;
       expect(await total(ws, {})).toBe(current.length);
@@ -150,22 +152,26 @@ describeEachDialect('parley import', (t) => {
         expect(await total(ws, { channel, status: 'Active' })).toBe(count((line) => line.channel === channel && line.status === 'Active'));
       }
       for (const agent of agents) expect(await total(ws, { agent_uuid: agent })).toBe(count((line) => line.agent_uuid === agent));
+      for (const campaign of campaigns) {
+        expect(await total(ws, { campaign_uuid: campaign })).toBe(count((line) => line.campaign_uuid === campaign));
+      }
     };
 
     await importNdjson(t.db, ws.id, linesOf(ndjson(lines)));
     await expectTotals(lines);
 
-    const moved = lines.map((line, i) =>
-      i % 3 === 0
-        ? {
-            ...line,
-            status: line.status === 'Active' ? 'Closed' : 'Active',
-            channel: i % 2 ? 'SMS' : 'Whatsapp',
-            agent_uuid: agents[i % agents.length]!,
-            updated_at: '2026-11-25T12:00:00Z',
-          }
-        : line,
-    );
+    const moved = lines.map((line, i) => {
+      if (i % 5 === 1) return { ...line, call: null, campaign_uuid: null, task_uuids: [], updated_at: '2026-11-25T12:00:00Z' };
+      if (i % 3 !== 0) return line;
+      return {
+        ...line,
+        status: line.status === 'Active' ? 'Closed' : 'Active',
+        channel: i % 2 ? 'SMS' : 'Whatsapp',
+        agent_uuid: agents[i % agents.length]!,
+        campaign_uuid: line.call ? campaigns[i % campaigns.length]! : null,
+        updated_at: '2026-11-25T12:00:00Z',
+      };
+    });
     const result = await importNdjson(t.db, ws.id, linesOf(ndjson(moved)), { batchSize: 7 });
     expect(result).toMatchObject({ imported: 40, rejected: [], rejectedCount: 0 });
     await expectTotals(moved as typeof lines);

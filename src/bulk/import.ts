@@ -47,6 +47,11 @@ export const DEFAULT_BATCH_SIZE = { sqlite: 5000, postgres: 1000 } as const;
 const MAX_BATCH_MESSAGES = 20_000;
 const MAX_BATCH_CHARS = 32 * 1024 * 1024;
 const DEFAULT_KEPT_REJECTIONS = 1000;
+/**
+ * Planner statistics are refreshed after this many conversations, then each time the import has
+ * doubled what it had written at the last refresh, and once at the end (see `refreshStatistics`).
+ */
+const FIRST_STATISTICS_AT = 5000;
 
 /**
  * Writes items in order, each batch in transactions of its own, as PUTs of the items one by one
@@ -56,6 +61,8 @@ export class BatchWriter {
   private readonly st: Statements;
   private inflight: Promise<void> = Promise.resolve();
   private restore: (() => Promise<void>) | undefined;
+  private written = 0;
+  private writtenAtStatistics = 0;
   /** The batch size that suits the database. */
   readonly batchSize: number;
 
@@ -81,8 +88,10 @@ export class BatchWriter {
   async push(items: ImportItem[], rejectedEarly: RejectedLine[] = []): Promise<void> {
     const previous = this.inflight;
     await previous;
-    this.inflight = this.write(items).then(({ written, rejected }) => {
+    this.inflight = this.write(items).then(async ({ written, rejected }) => {
       const all = rejectedEarly.length === 0 ? rejected : [...rejectedEarly, ...rejected].sort((a, b) => a.line - b.line);
+      this.written += written;
+      if (this.written >= Math.max(FIRST_STATISTICS_AT, 2 * this.writtenAtStatistics)) await this.refreshStatistics();
       this.settled(written, all);
     });
     // Surface a failure of this batch at the latest on the next push or on finish.
@@ -96,10 +105,22 @@ export class BatchWriter {
   async finish(): Promise<void> {
     try {
       await this.inflight;
+      if (this.written > this.writtenAtStatistics) await this.refreshStatistics();
     } finally {
       // Best effort: after a lost connection there is nothing to put back.
       await this.restore?.().catch(() => {});
     }
+  }
+
+  /**
+   * Tables that grow from nothing to millions of rows within one import outgrow the plans their
+   * statistics gave: measured on PostgreSQL (whose autovacuum may be off, or not yet round), the
+   * body rebuild's session lookup went from an index probe per conversation to a scan of the
+   * workspace's sessions, and a 100,000-line import slowed to a tenth of its starting rate.
+   */
+  private async refreshStatistics(): Promise<void> {
+    this.writtenAtStatistics = this.written;
+    await this.st.refreshStatistics(this.db);
   }
 
   /** writeTransaction bumps the workspace's data version first and runs again after a unique-index race. */

@@ -97,12 +97,17 @@ const CONVERSATION_COLUMNS: Columns = {
   agent_id: 'bigint',
   contact_id: 'bigint',
   listing_id: 'bigint',
+  campaign_id: 'bigint',
   timestamp: 'bigint',
   created_at: 'bigint',
   updated_at: 'bigint',
 };
 
-/** Rows in the order of CONVERSATION_COLUMNS; the ids of the rows inserted or changed, by uuid. */
+/**
+ * Rows in the order of CONVERSATION_COLUMNS; the ids of the rows inserted or changed, by uuid.
+ * `campaign_id` is the call's, which triggers copy from calls anyway; given here, their update
+ * finds nothing to change (saved: a second write of each conversation with a call).
+ */
 export async function saveConversations(st: Statements, trx: Trx, rows: unknown[][]) {
   const columns = Object.keys(CONVERSATION_COLUMNS).slice(2);
   const tail = `${upsertTail(st, 'conversations', columns)} returning id, uuid`;

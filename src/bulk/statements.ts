@@ -83,6 +83,17 @@ export class Statements {
     };
   }
 
+  /**
+   * Brings the planner's statistics of the tables an import fills up to date, outside any
+   * transaction. Best effort: without the right to (PostgreSQL wants the tables' owner) the import
+   * goes on with the plans it has. SQLite's `optimize` analyses only the tables that changed much.
+   */
+  async refreshStatistics(db: Db): Promise<void> {
+    const text =
+      this.dialect === 'postgres' ? 'analyze conversations, contacts, calls, tasks, sessions, messages' : 'pragma optimize';
+    await this.run(db, text, []).catch(() => {});
+  }
+
   /** Runs `text` (parameters written with `param`/`inSet`) and returns its rows. */
   async run<R>(db: Db, text: string, parameters: readonly unknown[]): Promise<R[]> {
     const result = await db.executeQuery<R>(CompiledQuery.raw(text, parameters as unknown[]));

@@ -163,6 +163,7 @@ async function write(st: Statements, trx: Transaction<Database>, workspaceId: nu
       idOf(agents, item.agentUuid),
       contacts.get(item.contact.uuid)!,
       idOf(listings, item.listingUuid),
+      item.call ? idOf(campaigns, item.campaignUuid) : null,
       item.timestamp,
       item.createdAt,
       item.updatedAt,

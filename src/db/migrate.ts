@@ -4,6 +4,7 @@ import { writeTransaction } from './transaction.js';
 import * as createCoreTables from './migrations/2026-11-25T120000-create-core-tables.js';
 import * as addDataVersion from './migrations/2026-11-25T140000-add-data-version-and-message-order.js';
 import * as addCountsAndPhoneIndex from './migrations/2026-11-25T160000-add-counts-and-phone-index.js';
+import * as countTriggersPerChangedRow from './migrations/2026-11-25T230000-count-triggers-per-changed-row.js';
 import * as denormaliseCallCampaign from './migrations/2026-11-25T180000-denormalise-call-campaign.js';
 import * as addConversationBody from './migrations/2026-11-25T200000-add-conversation-body.js';
 import * as addCampaignCounts from './migrations/2026-11-25T210000-add-campaign-counts-and-agent-status-channel-index.js';
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-25T180000-denormalise-call-campaign': denormaliseCallCampaign,
   '2026-11-25T200000-add-conversation-body': addConversationBody,
   '2026-11-25T210000-add-campaign-counts-and-agent-status-channel-index': addCampaignCounts,
+  '2026-11-25T230000-count-triggers-per-changed-row': countTriggersPerChangedRow,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
