@@ -89,8 +89,7 @@ export class Statements {
    * goes on with the plans it has. SQLite's `optimize` analyses only the tables that changed much.
    */
   async refreshStatistics(db: Db): Promise<void> {
-    const text =
-      this.dialect === 'postgres' ? 'analyze conversations, contacts, calls, tasks, sessions, messages' : 'pragma optimize';
+    const text = this.dialect === 'postgres' ? 'analyze conversations, contacts, calls, tasks, sessions, messages' : 'pragma optimize';
     await this.run(db, text, []).catch(() => {});
   }
 
