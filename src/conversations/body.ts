@@ -29,7 +29,7 @@ async function storeBodies(db: Kysely<Database>, bodies: [id: number, body: stri
 /**
  * Rebuilds every stale body of the workspace. Runs at the end of each write transaction (see
  * db/transaction.ts), where the stale ones are exactly those the write touched, found through a
- * partial index of NULL bodies. A writer that answers with the conversation it wrote calls it
+ * partial index of NULL bodies and read whole by the same query. A writer that answers with the conversation it wrote calls it
  * first with that conversation's id, and gets the record it rebuilt instead of loading it again.
  */
 export async function refreshStaleBodies(
@@ -39,25 +39,15 @@ export async function refreshStaleBodies(
 ): Promise<ConversationRecord | undefined> {
   let found: ConversationRecord | undefined;
   for (;;) {
-    const stale = await db
-      .selectFrom('conversations')
-      .select('id')
-      .where('workspace_id', '=', workspaceId)
-      .where('body', 'is', null)
-      .limit(REFRESH_BATCH)
-      .execute();
-    if (stale.length === 0) return found;
-    const records = await loadConversations(
-      db,
-      workspaceId,
-      stale.map((row) => row.id),
-    );
-    await storeBodies(
-      db,
-      records.map((record) => [record.row.id, serialiseConversation(record)]),
-    );
+    const records = await loadConversations(db, workspaceId, { stale: REFRESH_BATCH });
+    if (records.length > 0) {
+      await storeBodies(
+        db,
+        records.map((record) => [record.row.id, serialiseConversation(record)]),
+      );
+    }
     found ??= records.find((record) => record.row.id === wanted);
-    if (stale.length < REFRESH_BATCH) return found;
+    if (records.length < REFRESH_BATCH) return found;
   }
 }
 

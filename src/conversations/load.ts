@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { type Dialect, dialectOf } from '../db/dialect.js';
 import type { Database } from '../db/tables.js';
 
 export interface ConversationRow {
@@ -37,14 +38,42 @@ export interface ConversationRecord {
 }
 
 /**
- * Reads whole conversations (with contact, call, campaign, sessions and tasks) in three queries
- * whatever their number: one joined row each, then sessions and tasks for all of them at once.
- * Records come back in the order of `ids`. The ids are chosen by a query of their own first: as a
- * subquery, SQLite would rather walk the sort index over the whole workspace than look them up.
+ * A conversation's sessions or tasks as one value of its row: their uuids joined with commas in
+ * creation order, NULL when there are none. PostgreSQL's `string_agg` is SQLite's `group_concat`
+ * (both take the ORDER BY, SQLite since 3.44); a call's uuid is text in `tasks.third_party_id`.
+ * Uuids never hold a comma.
  */
-export async function loadConversations(db: Kysely<Database>, workspaceId: number, ids: number[]): Promise<ConversationRecord[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
+function childUuids(dialect: Dialect, table: 'sessions' | 'tasks') {
+  const list =
+    dialect === 'postgres'
+      ? sql`string_agg(x.uuid::text, ',' order by x.created_at, x.id)`
+      : sql`group_concat(x.uuid, ',' order by x.created_at, x.id)`;
+  const owner =
+    table === 'sessions'
+      ? sql`x.conversation_id = c.id`
+      : dialect === 'postgres'
+        ? sql`x.third_party_id = k.uuid::text`
+        : sql`x.third_party_id = k.uuid`;
+  return sql<string | null>`(select ${list} from ${sql.table(table)} x where x.workspace_id = c.workspace_id and ${owner})`;
+}
+
+const split = (uuids: string | null) => (uuids === null ? [] : uuids.split(','));
+
+/**
+ * Reads whole conversations (with contact, call, campaign, sessions and tasks) in one query
+ * whatever their number, one row each: those of `ids`, in that order, or up to `stale.limit` of
+ * those whose body is stale (NULL), in no particular order. Inside a write transaction every
+ * query is a round trip made while the workspace is locked, so there is only the one.
+ */
+export async function loadConversations(
+  db: Kysely<Database>,
+  workspaceId: number,
+  which: readonly number[] | { stale: number },
+): Promise<ConversationRecord[]> {
+  const ids = 'stale' in which ? null : which;
+  if (ids?.length === 0) return [];
+  const dialect = dialectOf(db);
+  let query = db
     .selectFrom('conversations as c')
     .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
     .leftJoin('agents as a', 'a.id', 'c.agent_id')
@@ -78,53 +107,19 @@ export async function loadConversations(db: Kysely<Database>, workspaceId: numbe
       'k.summary as call_summary',
       'k.timestamp as call_timestamp',
       'cp.uuid as campaign_uuid',
+      childUuids(dialect, 'sessions').as('session_uuids'),
+      childUuids(dialect, 'tasks').as('task_uuids'),
     ])
-    .where('c.workspace_id', '=', workspaceId)
-    .where('c.id', 'in', ids)
-    .execute();
-  if (rows.length === 0) return [];
-  const position = new Map(ids.map((id, index) => [id, index]));
-  rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
-
-  const conversationIds = rows.map((row) => row.id);
-  const callUuids = rows.flatMap((row) => (row.call_uuid ? [row.call_uuid] : []));
-  const [sessions, tasks] = await Promise.all([
-    db
-      .selectFrom('sessions')
-      .select(['conversation_id', 'uuid'])
-      .where('workspace_id', '=', workspaceId)
-      .where('conversation_id', 'in', conversationIds)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute(),
-    callUuids.length === 0
-      ? Promise.resolve([])
-      : db
-          .selectFrom('tasks')
-          .select(['third_party_id', 'uuid'])
-          .where('workspace_id', '=', workspaceId)
-          .where('third_party_id', 'in', callUuids)
-          .orderBy('created_at')
-          .orderBy('id')
-          .execute(),
-  ]);
-
-  const sessionsOf = groupUuids(sessions, (s) => s.conversation_id);
-  const tasksOf = groupUuids(tasks, (t) => t.third_party_id);
-  return rows.map((row) => ({
-    row: row as ConversationRow,
-    sessionUuids: sessionsOf.get(row.id) ?? [],
-    taskUuids: (row.call_uuid && tasksOf.get(row.call_uuid)) || [],
-  }));
-}
-
-function groupUuids<T extends { uuid: string }, K>(items: T[], keyOf: (item: T) => K): Map<K, string[]> {
-  const groups = new Map<K, string[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item.uuid);
-    else groups.set(key, [item.uuid]);
+    .where('c.workspace_id', '=', workspaceId);
+  query = ids ? query.where('c.id', 'in', ids) : query.where('c.body', 'is', null).limit((which as { stale: number }).stale);
+  const rows = await query.execute();
+  if (ids) {
+    const position = new Map(ids.map((id, index) => [id, index]));
+    rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
   }
-  return groups;
+  return rows.map(({ session_uuids, task_uuids, ...row }) => ({
+    row: row as ConversationRow,
+    sessionUuids: split(session_uuids),
+    taskUuids: split(task_uuids),
+  }));
 }

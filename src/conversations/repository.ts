@@ -2,10 +2,10 @@ import { type Kysely, sql } from 'kysely';
 import { dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
 import { atLeast } from '../db/expressions.js';
-import { writeTransaction } from '../db/transaction.js';
+import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
-import { readBodies, refreshStaleBodies } from './body.js';
+import { readBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { UUID_PATTERN } from '../shared/schemas.js';
@@ -304,19 +304,18 @@ export async function loadConversation(db: Kysely<Database>, workspaceId: number
 
 /** The status set, `updated_at` moved forward to now if it changed; undefined when there is no such conversation. */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
-  return writeTransaction(db, workspaceId, async (trx) => {
-    await trx
+  const { record } = await writeConversation(db, workspaceId, async (trx) => {
+    const changed = await trx
       .updateTable('conversations')
       .set({ status, updated_at: atLeast('updated_at', nowSeconds()) })
       .where('workspace_id', '=', workspaceId)
       .where('uuid', '=', uuid.toLowerCase())
       .where('status', '!=', status)
-      .execute();
-    const id = await conversationIdOf(trx, workspaceId, uuid.toLowerCase());
-    if (id === undefined) return undefined;
-    // A change left the body stale and rebuilding it reads the conversation; an unchanged status did not.
-    return (await refreshStaleBodies(trx, workspaceId, id)) ?? loadConversation(trx, workspaceId, id);
+      .returning('id')
+      .executeTakeFirst();
+    return { conversationId: changed?.id ?? (await conversationIdOf(trx, workspaceId, uuid.toLowerCase())) };
   });
+  return record;
 }
 
 /**

@@ -1,14 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Kysely, Transaction } from 'kysely';
-import { writeTransaction } from '../db/transaction.js';
+import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { conflict, validationError } from '../http/errors.js';
 import { fromIso, nowSeconds, toIso } from '../shared/time.js';
 import { normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
-import { conversationIdOf } from './identity.js';
-import { readBodies, refreshStaleBodies } from './body.js';
-import { loadConversation } from './repository.js';
+import { readBodies } from './body.js';
 import type { Conversation, ConversationInput } from './schemas.js';
 
 type Call = NonNullable<Conversation['call']>;
@@ -268,13 +266,28 @@ async function saveSessions(trx: Db, workspaceId: number, conversationId: number
   }
 }
 
-async function write(trx: Transaction<Database>, workspaceId: number, uuid: string, body: ConversationInput): Promise<PutResult> {
-  const storedId = await conversationIdOf(trx, workspaceId, uuid);
+/** What a PUT wrote: the conversation's id to answer with, or the stored conversation when nothing changed. */
+interface Written {
+  created: boolean;
+  conversationId: number | undefined;
+  unchanged?: Conversation;
+}
+
+async function write(trx: Transaction<Database>, workspaceId: number, uuid: string, body: ConversationInput): Promise<Written> {
   // The stored body is the conversation as presented: one read instead of the joins.
-  const current = storedId === undefined ? undefined : (JSON.parse((await readBodies(trx, workspaceId, [storedId]))[0]!) as Conversation);
+  const stored = await trx
+    .selectFrom('conversations')
+    .select(['id', 'body'])
+    .where('workspace_id', '=', workspaceId)
+    .where('uuid', '=', uuid)
+    .executeTakeFirst();
+  const storedId = stored?.id;
+  const current = stored && (JSON.parse(stored.body ?? (await readBodies(trx, workspaceId, [stored.id]))[0]!) as Conversation);
   const desired = await merge(trx, workspaceId, uuid, body, current, storedId);
 
-  if (current && sameContent(current, desired, body.updated_at === undefined)) return { created: false, conversation: current };
+  if (current && sameContent(current, desired, body.updated_at === undefined)) {
+    return { created: false, conversationId: undefined, unchanged: current };
+  }
   // Forward only: a sync client polling with updated_since must see every change.
   if (current && body.updated_at === undefined) desired.updated_at = [toIso(nowSeconds()), current.updated_at].sort().at(-1)!;
 
@@ -309,9 +322,7 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
   if (desired.call && body.task_uuids !== undefined) await saveTasks(trx, workspaceId, desired.call.uuid, desired.task_uuids);
   if (body.session_uuids !== undefined) await saveSessions(trx, workspaceId, conversationId, desired.session_uuids);
 
-  // The write left this conversation's body stale: rebuilding it reads the conversation as stored.
-  const saved = (await refreshStaleBodies(trx, workspaceId, conversationId)) ?? (await loadConversation(trx, workspaceId, conversationId));
-  return { created: storedId === undefined, conversation: presentConversation(saved!) };
+  return { created: storedId === undefined, conversationId };
 }
 
 const lower = <T extends string | null | undefined>(uuid: T): T => (uuid ? (uuid.toLowerCase() as T) : uuid);
@@ -342,5 +353,6 @@ export async function putConversation(
   uuid: string,
   body: ConversationInput,
 ): Promise<PutResult> {
-  return writeTransaction(db, workspaceId, (trx) => write(trx, workspaceId, uuid.toLowerCase(), lowerCaseUuids(body)));
+  const written = await writeConversation(db, workspaceId, (trx) => write(trx, workspaceId, uuid.toLowerCase(), lowerCaseUuids(body)));
+  return { created: written.created, conversation: written.unchanged ?? presentConversation(written.record!) };
 }

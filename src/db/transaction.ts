@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { refreshStaleBodies } from '../conversations/body.js';
+import { type ConversationRecord, loadConversations } from '../conversations/load.js';
 import { dialectOf, isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -50,14 +51,40 @@ export async function writeTransaction<T>(
   workspaceId: number,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
+  return (await transact(db, workspaceId, work, () => undefined)).result;
+}
+
+/**
+ * A writeTransaction that answers with the conversation it wrote: `work` names it by id, and the
+ * record comes back as committed, from the closing rebuild when the write changed its body
+ * (else loaded): read once, in the transaction, whichever way. Every query saved here is a round
+ * trip saved while the workspace's writers wait their turn.
+ */
+export async function writeConversation<T extends { conversationId: number | undefined }>(
+  db: Kysely<Database>,
+  workspaceId: number,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T & { record: ConversationRecord | undefined }> {
+  const { result, record } = await transact(db, workspaceId, work, (done) => done.conversationId);
+  return { ...result, record };
+}
+
+async function transact<T>(
+  db: Kysely<Database>,
+  workspaceId: number,
+  work: (trx: Transaction<Database>) => Promise<T>,
+  wantedOf: (result: T) => number | undefined,
+): Promise<{ result: T; record: ConversationRecord | undefined }> {
   return inTurn(db, workspaceId, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await db.transaction().execute(async (trx) => {
           await bumpDataVersion(trx, workspaceId);
           const result = await work(trx);
-          await refreshStaleBodies(trx, workspaceId);
-          return result;
+          const wanted = wantedOf(result);
+          const rebuilt = await refreshStaleBodies(trx, workspaceId, wanted);
+          const record = rebuilt ?? (wanted === undefined ? undefined : (await loadConversations(trx, workspaceId, [wanted]))[0]);
+          return { result, record };
         });
       } catch (error) {
         if (attempt >= 3 || !isUniqueViolation(error)) throw error;

@@ -119,20 +119,20 @@ export async function appendMessage(
       .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })
       .where('id', '=', conversationId)
       .execute();
-    const sessionId = input.session_uuid ? await sessionFor(trx, workspaceId, conversationId, input.session_uuid.toLowerCase(), at) : null;
+    const sessionUuid = input.session_uuid?.toLowerCase() ?? null;
+    const sessionId = sessionUuid ? await sessionFor(trx, workspaceId, conversationId, sessionUuid, at) : null;
+    const message = {
+      uuid,
+      sender: input.sender,
+      message_type: input.message_type ?? null,
+      content: input.content,
+      created_at: at,
+    };
     await trx
       .insertInto('messages')
-      .values({
-        workspace_id: workspaceId,
-        uuid,
-        conversation_id: conversationId,
-        session_id: sessionId,
-        sender: input.sender,
-        message_type: input.message_type ?? null,
-        content: input.content,
-        created_at: at,
-      })
+      .values({ ...message, workspace_id: workspaceId, conversation_id: conversationId, session_id: sessionId })
       .execute();
-    return { created: true, message: (await messageByUuid(trx, workspaceId, uuid))! };
+    // Answered from what was written, as it now stands, rather than read back.
+    return { created: true, message: { ...message, conversation_uuid: conversationUuid.toLowerCase(), session_uuid: sessionUuid } };
   });
 }
