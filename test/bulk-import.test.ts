@@ -102,6 +102,7 @@ describeEachDialect('parley import', (t) => {
       { ...e, messages: [{ ...a.messages![0], session_uuid: null, content: 'taken' }] },
       { ...f, contact: { ...f!.contact, name: 'nul \u0000 inside' } },
       { ...f, channel: 'Fax' },
+      { ...f, contact: { ...f!.contact, surname: 'half \ud83d a pair' } },
       f,
     ];
     const run = await cli(['import', ws.subdomain, file('bad.ndjson', lines)]);
@@ -114,8 +115,9 @@ describeEachDialect('parley import', (t) => {
       `parley: line 7: messages.0.uuid: Message ${a.messages![0]!.uuid} belongs to another conversation`,
       'parley: line 8: contact.name: contact.name must not contain the character U+0000',
       'parley: line 9: channel: channel must be one of Whatsapp, SMS, Call, Messenger, Instagram, Email, Webchat',
+      'parley: line 10: contact.surname: contact.surname must be valid Unicode (it holds an unpaired surrogate)',
     ]);
-    expect(run.stdout).toMatch(/^Imported 2 conversations into .*; 7 rejected \(see above\)\.\n$/);
+    expect(run.stdout).toMatch(/^Imported 2 conversations into .*; 8 rejected \(see above\)\.\n$/);
     const landed = (await listAll(ws)).conversations.map((conversation) => conversation.uuid);
     expect(landed).toEqual(
       [a.uuid, f!.uuid].sort((x, y) => generated.findIndex((l) => l.uuid === x) - generated.findIndex((l) => l.uuid === y)),

@@ -7,7 +7,9 @@ import { compileJsonValidator } from '../http/validation.js';
 import { Message } from '../messages/schemas.js';
 import { Nullable } from '../shared/schemas.js';
 import { fromIso } from '../shared/time.js';
-import { findNul } from '../http/nul-characters.js';
+import { findUnstorable } from '../http/nul-characters.js';
+
+const ESCAPED_UNSTORABLE = /\\u(0000|[dD][89a-fA-F])/;
 
 /**
  * One line of an import file: a conversation in the exact shape the list returns, every key
@@ -232,12 +234,13 @@ export function parseLine(line: number, text: string): ImportItem | RejectedLine
     const field = fieldOf(error);
     return rejection(line, 'VALIDATION_ERROR', describe(error, field, 'line'), field || undefined);
   }
-  // Escaped in JSON, a U+0000 can only come as \u0000: most lines are spared the walk.
-  if (text.includes('\\u0000')) {
-    const path = findNul(value, []);
-    if (path) {
-      const field = path.join('.');
-      return rejection(line, 'VALIDATION_ERROR', `${field} must not contain the character U+0000`, field);
+  // What a PUT refuses as unstorable can only come escaped (a U+0000 as \u0000, half a surrogate
+  // pair as \ud800 to \udfff: the line was read as UTF-8), so most lines are spared the walk.
+  if (ESCAPED_UNSTORABLE.test(text)) {
+    const found = findUnstorable(value);
+    if (found) {
+      const field = found.path.join('.');
+      return rejection(line, 'VALIDATION_ERROR', `${field} ${found.problem}`, field);
     }
   }
   return toImportItem(line, value as ImportLine);

@@ -1,17 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { validationError } from './errors.js';
 
-/** The path of the first string holding U+0000, which PostgreSQL cannot store or compare. */
-export function findNul(value: unknown, path: string[] = []): string[] | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (typeof value !== 'object' || value === null) return null;
-  for (const [key, item] of Object.entries(value)) {
-    const found = findNul(item, [...path, key]);
-    if (found) return found;
-  }
-  return null;
-}
-
 /** With the `u` flag a surrogate pair is one code point outside this range, so only an unpaired half matches. */
 const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
 
