@@ -29,15 +29,16 @@ async function storeBodies(db: Kysely<Database>, bodies: [id: number, body: stri
 /**
  * Rebuilds every stale body of the workspace. Runs at the end of each write transaction (see
  * db/transaction.ts), where the stale ones are exactly those the write touched, found through a
- * partial index of NULL bodies and read whole by the same query. A writer that answers with the conversation it wrote calls it
- * first with that conversation's id, and gets the record it rebuilt instead of loading it again.
+ * partial index of NULL bodies and read whole by the same query. Returns the records it rebuilt
+ * of the `wanted` conversations, by id: writers that answer with the conversation they wrote get
+ * it from here instead of loading it again.
  */
 export async function refreshStaleBodies(
   db: Kysely<Database>,
   workspaceId: number,
-  wanted?: number,
-): Promise<ConversationRecord | undefined> {
-  let found: ConversationRecord | undefined;
+  wanted: ReadonlySet<number> = new Set(),
+): Promise<Map<number, ConversationRecord>> {
+  const found = new Map<number, ConversationRecord>();
   for (;;) {
     const records = await loadConversations(db, workspaceId, { stale: REFRESH_BATCH });
     if (records.length > 0) {
@@ -46,7 +47,7 @@ export async function refreshStaleBodies(
         records.map((record) => [record.row.id, serialiseConversation(record)]),
       );
     }
-    found ??= records.find((record) => record.row.id === wanted);
+    for (const record of records) if (wanted.has(record.row.id)) found.set(record.row.id, record);
     if (records.length < REFRESH_BATCH) return found;
   }
 }

@@ -4,28 +4,29 @@ import { type ConversationRecord, loadConversations } from '../conversations/loa
 import { dialectOf, isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
-/** The tail of each workspace's queue of writers in this process. */
-const writers = new Map<number, Promise<unknown>>();
+type Work<T> = (trx: Transaction<Database>) => Promise<T>;
 
-/**
- * Runs `work` after this process's earlier writers to the same workspace have finished. On
- * PostgreSQL they would queue on the workspace row's lock anyway (see `bumpDataVersion`);
- * queueing here first means they wait without holding a pooled connection, so reads keep theirs.
- * SQLite's one connection already runs one transaction at a time, and there a queue would make
- * each writer wait for the connection only after the writer before it had it: behind a long
- * line of reads, writers could then fall behind a steady stream of writes.
- */
-async function inTurn<T>(db: Kysely<Database>, workspaceId: number, work: () => Promise<T>): Promise<T> {
-  if (dialectOf(db) === 'sqlite') return work();
-  const run = (writers.get(workspaceId) ?? Promise.resolve()).then(work, work);
-  const tail = run.catch(() => undefined);
-  writers.set(workspaceId, tail);
-  try {
-    return await run;
-  } finally {
-    if (writers.get(workspaceId) === tail) writers.delete(workspaceId);
-  }
+/** One write: what it does, and which conversation it answers with (none: undefined). */
+interface Step<T> {
+  work: Work<T>;
+  wantedOf: (result: T) => number | undefined;
 }
+
+interface Outcome<T> {
+  result: T;
+  record: ConversationRecord | undefined;
+}
+
+interface Job extends Step<unknown> {
+  resolve(outcome: Outcome<unknown>): void;
+  reject(error: unknown): void;
+}
+
+/** Writes waiting for their workspace's turn, per database and workspace; an entry exists while its writes run. */
+const queues = new WeakMap<Kysely<Database>, Map<number, Job[]>>();
+
+/** At most this many queued writes share a transaction, so that one failing costs a bounded replay. */
+const MAX_GROUP = 32;
 
 /**
  * Marks the workspace's data as changed (see http/etag.ts). Taken first in every write
@@ -46,49 +47,106 @@ export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: n
  * writers creating the same new uuid at once collide on a unique index; the loser runs again and
  * then finds the row the winner made.
  */
-export async function writeTransaction<T>(
-  db: Kysely<Database>,
-  workspaceId: number,
-  work: (trx: Transaction<Database>) => Promise<T>,
-): Promise<T> {
-  return (await transact(db, workspaceId, work, () => undefined)).result;
+export async function writeTransaction<T>(db: Kysely<Database>, workspaceId: number, work: Work<T>): Promise<T> {
+  return (await transact(db, workspaceId, { work, wantedOf: () => undefined })).result;
 }
 
 /**
  * A writeTransaction that answers with the conversation it wrote: `work` names it by id, and the
- * record comes back as committed, from the closing rebuild when the write changed its body
- * (else loaded): read once, in the transaction, whichever way. Every query saved here is a round
- * trip saved while the workspace's writers wait their turn.
+ * record comes back as that write left it, from the rebuild of its body when the write changed
+ * it (else loaded): read once, in the transaction, whichever way.
  */
 export async function writeConversation<T extends { conversationId: number | undefined }>(
   db: Kysely<Database>,
   workspaceId: number,
-  work: (trx: Transaction<Database>) => Promise<T>,
+  work: Work<T>,
 ): Promise<T & { record: ConversationRecord | undefined }> {
-  const { result, record } = await transact(db, workspaceId, work, (done) => done.conversationId);
+  const { result, record } = await transact(db, workspaceId, { work, wantedOf: (done) => done.conversationId });
   return { ...result, record };
 }
 
-async function transact<T>(
-  db: Kysely<Database>,
-  workspaceId: number,
-  work: (trx: Transaction<Database>) => Promise<T>,
-  wantedOf: (result: T) => number | undefined,
-): Promise<{ result: T; record: ConversationRecord | undefined }> {
-  return inTurn(db, workspaceId, async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await db.transaction().execute(async (trx) => {
-          await bumpDataVersion(trx, workspaceId);
-          const result = await work(trx);
-          const wanted = wantedOf(result);
-          const rebuilt = await refreshStaleBodies(trx, workspaceId, wanted);
-          const record = rebuilt ?? (wanted === undefined ? undefined : (await loadConversations(trx, workspaceId, [wanted]))[0]);
-          return { result, record };
-        });
-      } catch (error) {
-        if (attempt >= 3 || !isUniqueViolation(error)) throw error;
-      }
+/**
+ * On PostgreSQL a workspace's writes run one at a time (the row lock of `bumpDataVersion`), and
+ * each statement is a round trip that, under load, waits its turn on a busy event loop as well:
+ * measured, writes then fell behind a steady 100 a second. So the writes that queued while one
+ * ran share the next transaction: one BEGIN, version bump, closing rebuild and COMMIT for all of
+ * them, in arrival order. Should any of them fail, that transaction rolls back whole and each
+ * runs again alone, so a write still happens whole or not at all, and fails only by itself.
+ * SQLite runs each alone at once: its one connection serialises transactions already, and its
+ * statements are calls, not round trips.
+ */
+function transact<T>(db: Kysely<Database>, workspaceId: number, step: Step<T>): Promise<Outcome<T>> {
+  if (dialectOf(db) === 'sqlite') return runAlone(db, workspaceId, step);
+  return new Promise((resolve, reject) => {
+    const job = { ...(step as Step<unknown>), resolve, reject } as Job;
+    let byWorkspace = queues.get(db);
+    if (!byWorkspace) queues.set(db, (byWorkspace = new Map()));
+    const queue = byWorkspace.get(workspaceId);
+    if (queue) queue.push(job);
+    else {
+      const fresh = [job];
+      byWorkspace.set(workspaceId, fresh);
+      void drain(db, workspaceId, fresh, byWorkspace);
     }
+  });
+}
+
+async function drain(db: Kysely<Database>, workspaceId: number, queue: Job[], byWorkspace: Map<number, Job[]>) {
+  while (queue.length > 0) await runGroup(db, workspaceId, queue.splice(0, MAX_GROUP));
+  byWorkspace.delete(workspaceId);
+}
+
+async function runGroup(db: Kysely<Database>, workspaceId: number, group: Job[]) {
+  if (group.length > 1) {
+    try {
+      const outcomes = await inOneTransaction(db, workspaceId, group);
+      group.forEach((job, i) => job.resolve(outcomes[i]!));
+      return;
+    } catch {
+      // Rolled back whole; below, each runs again alone.
+    }
+  }
+  for (const job of group) {
+    try {
+      job.resolve(await runAlone(db, workspaceId, job));
+    } catch (error) {
+      job.reject(error);
+    }
+  }
+}
+
+async function runAlone<T>(db: Kysely<Database>, workspaceId: number, step: Step<T>): Promise<Outcome<T>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [outcome] = await inOneTransaction(db, workspaceId, [step]);
+      return outcome!;
+    } catch (error) {
+      if (attempt >= 3 || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+/**
+ * The steps in order in one transaction. A step that answers with a conversation gets it as it
+ * stood right after that step, not after the later ones: its body is rebuilt there and then.
+ */
+async function inOneTransaction<T>(db: Kysely<Database>, workspaceId: number, steps: Step<T>[]): Promise<Outcome<T>[]> {
+  return db.transaction().execute(async (trx) => {
+    await bumpDataVersion(trx, workspaceId);
+    const outcomes: Outcome<T>[] = [];
+    let rebuilt = false;
+    for (const step of steps) {
+      const result = await step.work(trx);
+      const wanted = step.wantedOf(result);
+      let record: ConversationRecord | undefined;
+      rebuilt = wanted !== undefined;
+      if (wanted !== undefined) {
+        record = (await refreshStaleBodies(trx, workspaceId, new Set([wanted]))).get(wanted);
+        record ??= (await loadConversations(trx, workspaceId, [wanted]))[0];
+      }
+      outcomes.push({ result, record });
+    }
+    if (!rebuilt) await refreshStaleBodies(trx, workspaceId);
+    return outcomes;
   });
 }

@@ -4,7 +4,7 @@ import { requireConversationId } from '../conversations/identity.js';
 import { atLeast, atMost } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
-import { conflict } from '../http/errors.js';
+import { conflict, notFound } from '../http/errors.js';
 import { fromIso, nowSeconds } from '../shared/time.js';
 import type { MessageInput } from './schemas.js';
 
@@ -100,25 +100,32 @@ export async function appendMessage(
   input: MessageInput,
 ): Promise<{ created: boolean; message: MessageRow }> {
   return writeTransaction(db, workspaceId, async (trx) => {
-    const conversationId = await requireConversationId(trx, workspaceId, conversationUuid);
     const uuid = input.uuid?.toLowerCase() ?? randomUUID();
-    const existing = input.uuid ? await messageByUuid(trx, workspaceId, uuid) : undefined;
-    if (existing) {
-      if (existing.conversation_id !== conversationId) throw conflict('uuid', `Message ${uuid} belongs to another conversation`);
-      const { conversation_id: _, ...message } = existing;
-      return { created: false, message };
+    if (input.uuid) {
+      const existing = await messageByUuid(trx, workspaceId, uuid);
+      if (existing) {
+        const conversationId = await requireConversationId(trx, workspaceId, conversationUuid);
+        if (existing.conversation_id !== conversationId) throw conflict('uuid', `Message ${uuid} belongs to another conversation`);
+        const { conversation_id: _, ...message } = existing;
+        return { created: false, message };
+      }
     }
 
     const now = nowSeconds();
     const at = input.created_at === undefined ? now : fromIso(input.created_at);
     // writeTransaction locked the workspace first, so a workspace's messages take their ids and
     // commit one at a time: a writer cannot take id n, stall, and commit after n + 1 had been
-    // exported, where an export cursor already past n would never show it.
-    await trx
+    // exported, where an export cursor already past n would never show it. The statement that
+    // moves the conversation's activity forward also finds it: one round trip, not two.
+    const touched = await trx
       .updateTable('conversations')
       .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })
-      .where('id', '=', conversationId)
-      .execute();
+      .where('workspace_id', '=', workspaceId)
+      .where('uuid', '=', conversationUuid.toLowerCase())
+      .returning('id')
+      .executeTakeFirst();
+    if (!touched) throw notFound('Conversation');
+    const conversationId = touched.id;
     const sessionUuid = input.session_uuid?.toLowerCase() ?? null;
     const sessionId = sessionUuid ? await sessionFor(trx, workspaceId, conversationId, sessionUuid, at) : null;
     const message = {
