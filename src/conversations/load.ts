@@ -61,8 +61,8 @@ const split = (uuids: string | null) => (uuids === null ? [] : uuids.split(','))
 
 /**
  * Reads whole conversations (with contact, call, campaign, sessions and tasks) in one query
- * whatever their number, one row each: those of `ids`, in that order, or up to `stale.limit` of
- * those whose body is stale (NULL), in no particular order. Inside a write transaction every
+ * whatever their number, one row each: those whose ids `which` lists, in that order, or (given
+ * `{ stale: n }`) up to n of those whose body is stale (NULL), in no particular order. Inside a write transaction every
  * query is a round trip made while the workspace is locked, so there is only the one.
  */
 export async function loadConversations(
