@@ -123,3 +123,9 @@ export async function loadConversations(
     taskUuids: split(task_uuids),
   }));
 }
+
+/** One whole conversation of the workspace, by the internal id a caller already looked up. */
+export async function loadConversation(db: Kysely<Database>, workspaceId: number, id: number): Promise<ConversationRecord | undefined> {
+  const [record] = await loadConversations(db, workspaceId, [id]);
+  return record;
+}

@@ -296,12 +296,6 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
   return body;
 }
 
-/** One whole conversation of the workspace, by the internal id a caller already looked up. */
-export async function loadConversation(db: Kysely<Database>, workspaceId: number, id: number): Promise<ConversationRecord | undefined> {
-  const [record] = await loadConversations(db, workspaceId, [id]);
-  return record;
-}
-
 /** The status set, `updated_at` moved forward to now if it changed; undefined when there is no such conversation. */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
   const { record } = await writeConversation(db, workspaceId, async (trx) => {

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { refreshStaleBodies } from '../conversations/body.js';
-import { type ConversationRecord, loadConversations } from '../conversations/load.js';
+import { type ConversationRecord, loadConversation } from '../conversations/load.js';
 import { dialectOf, isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -142,7 +142,7 @@ async function inOneTransaction<T>(db: Kysely<Database>, workspaceId: number, st
       rebuilt = wanted !== undefined;
       if (wanted !== undefined) {
         record = (await refreshStaleBodies(trx, workspaceId, new Set([wanted]))).get(wanted);
-        record ??= (await loadConversations(trx, workspaceId, [wanted]))[0];
+        record ??= await loadConversation(trx, workspaceId, wanted);
       }
       outcomes.push({ result, record });
     }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { requireConversationId } from '../conversations/identity.js';
 import { presentConversation } from '../conversations/present.js';
-import { loadConversation } from '../conversations/repository.js';
+import { loadConversation } from '../conversations/load.js';
 import { ConversationParams } from '../conversations/schemas.js';
 import type { Database } from '../db/tables.js';
 import { errorResponses, pageOf } from '../shared/schemas.js';
