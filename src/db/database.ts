@@ -96,6 +96,23 @@ function openPostgres(url: string): DatabaseHandle {
 const PREPARED = /^\s*(select|insert|update|delete|with)\b/i;
 
 /**
+ * Statement names by text, so that the hot path does not hash the same text on every call.
+ * Bounded: a text with a list of placeholders differs with the list's length.
+ */
+const statementNames = new Map<string, string>();
+const MAX_STATEMENT_NAMES = 1000;
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `p${createHash('sha1').update(text).digest('base64url')}`;
+    if (statementNames.size >= MAX_STATEMENT_NAMES) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
  * Sends each query as a named prepared statement, named by its text, so that PostgreSQL plans it
  * once per connection instead of on every call: with the conversations table's indexes, planning
  * costs more than running most of Parley's queries. Only data statements: a schema change in a
@@ -106,8 +123,7 @@ function preparingStatements(client: pg.PoolClient) {
   (client as { query: unknown }).query = (...args: unknown[]) => {
     const [text, values] = args;
     if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && PREPARED.test(text)) {
-      const name = `p${createHash('sha1').update(text).digest('base64url')}`;
-      return query({ name, text, values });
+      return query({ name: statementName(text), text, values });
     }
     return query(...args);
   };
