@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
-import { atLeast } from '../db/expressions.js';
+import { atLeast, idAmong } from '../db/expressions.js';
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
@@ -98,18 +98,6 @@ async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters
 const LISTED_PHONE_CONTACTS = 5_000;
 
 /**
- * `c.contact_id` among `ids`, as one parameter whatever their number: one statement text to
- * prepare and keep (a list of placeholders would be a new statement for every length), and
- * SQLite then probes the contact index for each id and sorts the few matches, instead of walking
- * the sort index through the workspace until a page of them turns up.
- */
-function contactAmong(db: Kysely<Database>, ids: number[]) {
-  return dialectOf(db) === 'sqlite'
-    ? sql<boolean>`c.contact_id in (select value from json_each(${JSON.stringify(ids)}))`
-    : sql<boolean>`c.contact_id = any(${ids}::bigint[])`;
-}
-
-/**
  * Ids of contacts whose normalised number contains `phone`, through each dialect's trigram index
  * (see the migration that adds it). The FTS5 table spans workspaces; the workspace condition on
  * conversations keeps the result inside one.
@@ -196,7 +184,9 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
   if (f.createdTo !== undefined) query = query.where('c.created_at', '<=', f.createdTo);
   if (f.updatedSince !== undefined) query = query.where('c.updated_at', '>=', f.updatedSince);
   if (f.campaignId !== undefined) query = query.where('c.campaign_id', '=', f.campaignId);
-  if (f.phoneContactIds !== undefined) query = query.where(contactAmong(db, f.phoneContactIds));
+  // SQLite then probes the contact index for each id and sorts the few matches, instead of walking
+  // the sort index through the workspace until a page of them turns up.
+  if (f.phoneContactIds !== undefined) query = query.where(idAmong(dialectOf(db), 'c.contact_id', f.phoneContactIds));
   if (f.phone !== undefined) query = query.where(sql<boolean>`${sql.ref('c.contact_id')} in (${phoneContacts(db, workspaceId, f.phone)})`);
   return query;
 }
@@ -257,22 +247,18 @@ export async function listConversations(
     const { key, id } = page.after;
     ids = ids.where((eb) => eb(eb.refTuple(`c.${page.sortBy}`, 'c.id'), page.sortDir === 'desc' ? '<' : '>', eb.tuple(key, id)));
   }
-  // The page is chosen through the narrow sort index first and only its rows are read:
-  // reading before OFFSET would read every skipped row too.
-  const chosen = ids.orderBy(`c.${page.sortBy}`, page.sortDir).orderBy('c.id', page.sortDir).limit(page.limit).offset(page.offset);
-  if (dialectOf(db) === 'sqlite') {
-    // In process, two statements cost little, and as a subquery SQLite would rather walk the sort index than look the ids up.
-    const positions = await chosen.execute();
-    const bodies = await readBodies(
-      db,
-      workspaceId,
-      positions.map((row) => row.id),
-    );
-    return { total, bodies, positions };
-  }
-  // Over the network, one round trip: the chosen ids joined to their bodies.
+  // The page is chosen through the narrow sort index first and only its rows are read: reading
+  // before OFFSET would read every skipped row too. MATERIALIZED keeps the two steps apart (inlined,
+  // SQLite would rather walk the sort index than look the ids up). The limit is written into the
+  // text, a small integer the schema bounds: SQLite runs such a page about twice as fast as with
+  // a bound limit.
+  const chosen = ids.orderBy(`c.${page.sortBy}`, page.sortDir).orderBy('c.id', page.sortDir).limit(sql.lit(page.limit)).offset(page.offset);
   const rows = await db
-    .selectFrom(chosen.as('p'))
+    .with(
+      (cte) => cte('p').materialized(),
+      () => chosen,
+    )
+    .selectFrom('p')
     .innerJoin('conversations as b', 'b.id', 'p.id')
     .select(['p.id', 'p.key', 'b.body'])
     .orderBy('p.key', page.sortDir)

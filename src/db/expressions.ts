@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import type { Dialect } from './dialect.js';
 
 /**
  * `column` moved forward to `value`, never back; NULL counts as "no value yet". Written as CASE
@@ -14,4 +15,20 @@ export function atLeast(column: string, value: number): RawBuilder<number> {
 export function atMost(column: string, value: number): RawBuilder<number> {
   const ref = sql.ref(column);
   return sql<number>`case when ${ref} is null or ${ref} > ${value} then ${value} else ${ref} end`;
+}
+
+/** The one parameter that carries a list of ids in `idAmong`. */
+export const idListParameter = (dialect: Dialect, ids: readonly number[]): unknown => (dialect === 'sqlite' ? JSON.stringify(ids) : ids);
+
+/**
+ * `column` among `ids`, as one parameter whatever their number: one statement text to prepare
+ * and keep (a list of placeholders would be a new statement for every length), and each id is
+ * then looked up through the column's index.
+ */
+export function idAmong(dialect: Dialect, column: string, ids: readonly number[]): RawBuilder<boolean> {
+  const ref = sql.ref(column);
+  const list = idListParameter(dialect, ids);
+  return dialect === 'sqlite'
+    ? sql<boolean>`${ref} in (select value from json_each(${list}))`
+    : sql<boolean>`${ref} = any(${list}::bigint[])`;
 }

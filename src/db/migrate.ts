@@ -8,6 +8,7 @@ import * as countTriggersPerChangedRow from './migrations/2026-11-25T230000-coun
 import * as denormaliseCallCampaign from './migrations/2026-11-25T180000-denormalise-call-campaign.js';
 import * as addConversationBody from './migrations/2026-11-25T200000-add-conversation-body.js';
 import * as addCampaignCounts from './migrations/2026-11-25T210000-add-campaign-counts-and-agent-status-channel-index.js';
+import * as indexCountsByAgent from './migrations/2026-11-26T020000-index-counts-by-agent.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-25T200000-add-conversation-body': addConversationBody,
   '2026-11-25T210000-add-campaign-counts-and-agent-status-channel-index': addCampaignCounts,
   '2026-11-25T230000-count-triggers-per-changed-row': countTriggersPerChangedRow,
+  '2026-11-26T020000-index-counts-by-agent': indexCountsByAgent,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
