@@ -9,6 +9,8 @@ import { CompiledQuery, type Kysely } from 'kysely';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema will do
 const compiled = new WeakMap<Kysely<any>, Map<string, string>>();
+/** Names can carry a list's length or a page size: bounded, in case clients vary those widely. */
+const MAX_COMPILED = 2000;
 
 export async function runCompiled<R>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema will do
@@ -25,6 +27,7 @@ export async function runCompiled<R>(
     if (JSON.stringify(query.parameters) !== JSON.stringify(parameters)) {
       throw new Error(`compiled query ${name}: its parameters are not the ones given`);
     }
+    if (texts.size >= MAX_COMPILED) texts.clear();
     texts.set(name, (text = query.sql));
   }
   return (await db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows;
