@@ -35,27 +35,22 @@ export interface PageRequest {
   after?: { key: number; id: number };
 }
 
-/** Filters turned into internal ids; a uuid that names nothing in the workspace means an empty result. */
+/**
+ * Filters turned into internal ids where a lookup of its own pays; a uuid that names nothing in
+ * the workspace means an empty result. A contact's and a campaign's id are looked up inside the
+ * statements that use them instead (one round trip fewer on PostgreSQL).
+ */
 interface ResolvedFilters extends Pick<
   ConversationFilters,
-  'phone' | 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince'
+  'phone' | 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince' | 'contactUuid' | 'campaignUuid'
 > {
-  contactId?: number;
   /** The contacts a phone fragment matched, when few enough to list; otherwise `phone` stays a subquery. */
   phoneContactIds?: number[];
   agentIds?: number[];
-  campaignId?: number;
   conversationId?: number;
 }
 
 const isUuid = new RegExp(UUID_PATTERN);
-
-async function idByUuid(db: Kysely<Database>, table: 'contacts' | 'campaigns', workspaceId: number, uuid: string) {
-  const [row] = await runCompiled(db, `${table} id`, [workspaceId, uuid], () =>
-    db.selectFrom(table).select('id').where('workspace_id', '=', workspaceId).where('uuid', '=', uuid),
-  );
-  return row?.id;
-}
 
 async function agentIds(db: Kysely<Database>, workspaceId: number, uuids: string[]) {
   const rows = await runCompiled(db, `agent ids ${uuids.length}`, [workspaceId, ...uuids], () =>
@@ -79,14 +74,9 @@ async function conversationIdOfTask(db: Kysely<Database>, workspaceId: number, t
 }
 
 async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters: ConversationFilters): Promise<ResolvedFilters | null> {
-  const { phone, channels, statuses, createdFrom, createdTo, updatedSince } = filters;
-  const resolved: ResolvedFilters = { phone, channels, statuses, createdFrom, createdTo, updatedSince };
-  if (filters.contactUuid && (resolved.contactId = await idByUuid(db, 'contacts', workspaceId, filters.contactUuid)) === undefined)
-    return null;
+  const { phone, channels, statuses, createdFrom, createdTo, updatedSince, contactUuid, campaignUuid } = filters;
+  const resolved: ResolvedFilters = { phone, channels, statuses, createdFrom, createdTo, updatedSince, contactUuid, campaignUuid };
   if (filters.agentUuids && (resolved.agentIds = await agentIds(db, workspaceId, filters.agentUuids)) === undefined) return null;
-  if (filters.campaignUuid && (resolved.campaignId = await idByUuid(db, 'campaigns', workspaceId, filters.campaignUuid)) === undefined) {
-    return null;
-  }
   if (filters.taskUuid && (resolved.conversationId = await conversationIdOfTask(db, workspaceId, filters.taskUuid)) === undefined) {
     return null;
   }
@@ -135,27 +125,34 @@ async function resolvePhone(db: Kysely<Database>, workspaceId: number, phone: st
   return true;
 }
 
+/** The id of the row of `table` with this uuid in the workspace, as a scalar subquery (NULL, matching nothing, if none). */
+function idOfUuid(db: Kysely<Database>, table: 'contacts' | 'campaigns', workspaceId: number, uuid: string) {
+  return db.selectFrom(table).select(`${table}.id`).where(`${table}.workspace_id`, '=', workspaceId).where(`${table}.uuid`, '=', uuid);
+}
+
 /**
  * The filters that compare one column, in the order `matching` applies them, so that the order of
- * its parameters is known without building it (see `matchingBinds`).
+ * its parameters is known without building it (see `matchingBinds`). With a table, the value is a
+ * uuid of that table, compared as its id (`idOfUuid`).
  */
 const COMPARISONS = [
   ['c.status', 'in', (f: ResolvedFilters) => f.statuses],
   ['c.channel', 'in', (f: ResolvedFilters) => f.channels],
   ['c.agent_id', 'in', (f: ResolvedFilters) => f.agentIds],
-  ['c.contact_id', '=', (f: ResolvedFilters) => f.contactId],
+  ['c.contact_id', '=', (f: ResolvedFilters) => f.contactUuid, 'contacts'],
   ['c.id', '=', (f: ResolvedFilters) => f.conversationId],
   ['c.created_at', '>=', (f: ResolvedFilters) => f.createdFrom],
   ['c.created_at', '<=', (f: ResolvedFilters) => f.createdTo],
   ['c.updated_at', '>=', (f: ResolvedFilters) => f.updatedSince],
-  ['c.campaign_id', '=', (f: ResolvedFilters) => f.campaignId],
+  ['c.campaign_id', '=', (f: ResolvedFilters) => f.campaignUuid, 'campaigns'],
 ] as const;
 
 function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters) {
   let query = db.selectFrom('conversations as c').where('c.workspace_id', '=', workspaceId);
-  for (const [column, operator, valueOf] of COMPARISONS) {
+  for (const [column, operator, valueOf, table] of COMPARISONS) {
     const value = valueOf(f);
-    if (value !== undefined) query = query.where(column, operator, value);
+    if (value === undefined) continue;
+    query = table ? query.where(column, operator, idOfUuid(db, table, workspaceId, value as string)) : query.where(column, operator, value);
   }
   // SQLite then probes the contact index for each id and sorts the few matches, instead of walking
   // the sort index through the workspace until a page of them turns up.
@@ -173,10 +170,13 @@ function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters
   if (f.phone !== undefined) return null;
   const parameters: unknown[] = [workspaceId];
   let shape = '';
-  for (const [index, [, , valueOf]] of COMPARISONS.entries()) {
+  for (const [index, [, , valueOf, table]] of COMPARISONS.entries()) {
     const value = valueOf(f);
     if (value === undefined) continue;
-    if (Array.isArray(value)) {
+    if (table) {
+      shape += `${index},`;
+      parameters.push(workspaceId, value);
+    } else if (Array.isArray(value)) {
       shape += `${index}×${value.length},`;
       parameters.push(...value);
     } else {
@@ -210,14 +210,14 @@ async function countMatching(db: Kysely<Database>, workspaceId: number, f: Resol
   const narrowed =
     f.phone !== undefined ||
     f.phoneContactIds !== undefined ||
-    f.contactId !== undefined ||
+    f.contactUuid !== undefined ||
     f.conversationId !== undefined ||
     f.createdFrom !== undefined ||
     f.createdTo !== undefined ||
     f.updatedSince !== undefined;
   const byCounts = f.statuses !== undefined || f.channels !== undefined || f.agentIds !== undefined;
   const binds = matchingBinds(dialectOf(db), workspaceId, f);
-  if (!narrowed && f.campaignId === undefined) {
+  if (!narrowed && f.campaignUuid === undefined) {
     const [row] = await runShaped(db, `total by counts ${binds!.shape}`, binds!.parameters, () => {
       let counts = db.selectFrom('conversation_counts').where('workspace_id', '=', workspaceId);
       if (f.statuses !== undefined) counts = counts.where('status', 'in', f.statuses);
@@ -227,9 +227,14 @@ async function countMatching(db: Kysely<Database>, workspaceId: number, f: Resol
     });
     return Number(row?.total ?? 0);
   }
-  if (!narrowed && !byCounts && f.campaignId !== undefined) {
+  if (!narrowed && !byCounts && f.campaignUuid !== undefined) {
+    const campaignUuid = f.campaignUuid;
     const [row] = await runShaped(db, 'total of a campaign', binds!.parameters, () =>
-      db.selectFrom('campaign_counts').select('n').where('workspace_id', '=', workspaceId).where('campaign_id', '=', f.campaignId!),
+      db
+        .selectFrom('campaign_counts')
+        .select('n')
+        .where('campaign_counts.workspace_id', '=', workspaceId)
+        .where('campaign_counts.campaign_id', '=', idOfUuid(db, 'campaigns', workspaceId, campaignUuid)),
     );
     return Number(row?.n ?? 0);
   }
