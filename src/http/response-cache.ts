@@ -9,7 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * request that still reads V gets what it would have read itself, and the first request after a
  * write reads the new version and misses. Pollers and dashboards asking the same URLs between
  * writes then cost authentication only. Bounded: each workspace keeps the current version's
- * answers only, up to a total size.
+ * answers only, up to a total size. Kept as UTF-8 bytes, which are sent as they are: a string
+ * would be measured and encoded again on every send.
  */
 
 const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
@@ -17,7 +18,7 @@ const MAX_ANSWER_BYTES = 256 * 1024;
 
 interface WorkspaceAnswers {
   version: number;
-  byUrl: Map<string, string>;
+  byUrl: Map<string, Buffer>;
 }
 
 export class ResponseCache {
@@ -26,12 +27,12 @@ export class ResponseCache {
   /** Requests answered from here, which `keep` need not store again. */
   private readonly served = new WeakSet<FastifyRequest>();
 
-  get(workspaceId: number, version: number, url: string): string | undefined {
+  get(workspaceId: number, version: number, url: string): Buffer | undefined {
     const answers = this.workspaces.get(workspaceId);
     return answers?.version === version ? answers.byUrl.get(url) : undefined;
   }
 
-  set(workspaceId: number, version: number, url: string, payload: string) {
+  set(workspaceId: number, version: number, url: string, payload: Buffer) {
     if (payload.length > MAX_ANSWER_BYTES) return;
     let answers = this.workspaces.get(workspaceId);
     // Versions only move forward; an answer read under an older one is simply not kept.
@@ -61,13 +62,14 @@ export class ResponseCache {
     return reply.type('application/json; charset=utf-8').send(payload);
   };
 
-  /** An onSend hook: keeps each 200 of those routes. */
+  /** An onSend hook: keeps each 200 of those routes, and sends the bytes it keeps. */
   readonly keep = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     if (!request.routeOptions.config.etag || request.method !== 'GET' || reply.statusCode !== 200 || this.served.has(request))
       return payload;
-    if (typeof payload === 'string' && request.workspace)
-      this.set(request.workspace.id, request.workspace.dataVersion, request.url, payload);
-    return payload;
+    if (typeof payload !== 'string' || !request.workspace) return payload;
+    const bytes = Buffer.from(payload);
+    this.set(request.workspace.id, request.workspace.dataVersion, request.url, bytes);
+    return bytes;
   };
 }
 
