@@ -17,7 +17,7 @@ import { installSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messageRoutes } from './messages/routes.js';
 import { createMetrics, installMetrics, instrumentDatabase } from './metrics/metrics.js';
-import { bindWorkspaceToLog, RequestLogController } from './metrics/request-log.js';
+import { RequestLogController } from './metrics/request-log.js';
 import { registerDocs, registerOpenApi } from './openapi/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { webInbox } from './web/plugin.js';
@@ -70,7 +70,6 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
       // Before authentication, so that a flood of requests never reaches the database.
       await installRateLimit(api, config.rateLimit ?? { perMinute: 0, redisUrl: null, redisKeyPrefix: '' });
       api.addHook('onRequest', bearerAuth(db, config.baseDomain));
-      api.addHook('onRequest', bindWorkspaceToLog);
       api.addHook('preHandler', conditionalGet);
       api.addHook('preHandler', responses.answer);
       api.addHook('onSend', keepEtagOnSuccessOnly);

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDatabaseUnavailable } from '../db/dialect.js';
 import { UUID_LIST_PATTERN, UUID_PATTERN, type ErrorEnvelope } from '../shared/schemas.js';
 import { AppError, type ErrorCode, ERROR_STATUS } from './errors.js';
+import { workspaceField } from '../metrics/request-log.js';
 
 export interface AjvError {
   instancePath: string;
@@ -85,7 +86,7 @@ export function installErrorHandling(app: FastifyInstance) {
     }
 
     if (isDatabaseUnavailable(error)) {
-      request.log.error({ err: error }, 'database unavailable');
+      request.log.error({ ...workspaceField(request), err: error }, 'database unavailable');
       return send(reply, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable', 'The database cannot be reached; try again shortly');
     }
 
@@ -97,7 +98,7 @@ export function installErrorHandling(app: FastifyInstance) {
       return send(reply, status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', 'Bad request', 'The request could not be understood');
     }
 
-    request.log.error({ err: error }, 'unhandled error');
+    request.log.error({ ...workspaceField(request), err: error }, 'unhandled error');
     return send(reply, 'INTERNAL_ERROR', 'Internal server error', `Something went wrong; quote request id ${request.id} when reporting it`);
   });
 }
