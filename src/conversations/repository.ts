@@ -1,14 +1,13 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { type Dialect, dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
-import { atLeast, idAmong, idListParameter } from '../db/expressions.js';
+import { atLeast, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
 import { readBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
-import { UUID_PATTERN } from '../shared/schemas.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
 /** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
@@ -50,8 +49,6 @@ interface ResolvedFilters extends Pick<
   conversationId?: number;
 }
 
-const isUuid = new RegExp(UUID_PATTERN);
-
 async function agentIds(db: Kysely<Database>, workspaceId: number, uuids: string[]) {
   const rows = await runCompiled(db, `agent ids ${uuids.length}`, [workspaceId, ...uuids], () =>
     db.selectFrom('agents').select('id').where('workspace_id', '=', workspaceId).where('uuid', 'in', uuids),
@@ -59,16 +56,21 @@ async function agentIds(db: Kysely<Database>, workspaceId: number, uuids: string
   return rows.length > 0 ? rows.map((row) => row.id) : undefined;
 }
 
-/** task → its third_party_id → the call with that uuid → that call's conversation. */
+/** task → its third_party_id → the call with that uuid → that call's conversation, in one statement. */
 async function conversationIdOfTask(db: Kysely<Database>, workspaceId: number, taskUuid: string) {
-  const [task] = await runCompiled(db, 'task call', [workspaceId, taskUuid], () =>
-    db.selectFrom('tasks').select('third_party_id').where('workspace_id', '=', workspaceId).where('uuid', '=', taskUuid),
-  );
-  // A third_party_id that is not a uuid can name no call (and PostgreSQL would reject comparing it to one).
-  if (!task?.third_party_id || !isUuid.test(task.third_party_id)) return undefined;
-  const callUuid = task.third_party_id.toLowerCase();
-  const [call] = await runCompiled(db, 'call conversation', [workspaceId, callUuid], () =>
-    db.selectFrom('calls').select('conversation_id').where('workspace_id', '=', workspaceId).where('uuid', '=', callUuid),
+  const dialect = dialectOf(db);
+  const [call] = await runCompiled(db, 'task conversation', [workspaceId, workspaceId, taskUuid], () =>
+    db
+      .selectFrom('calls')
+      .select('calls.conversation_id')
+      .where('calls.workspace_id', '=', workspaceId)
+      .where('calls.uuid', '=', (eb) =>
+        eb
+          .selectFrom('tasks')
+          .select(uuidOfText(dialect, 'tasks.third_party_id').as('call_uuid'))
+          .where('tasks.workspace_id', '=', workspaceId)
+          .where('tasks.uuid', '=', taskUuid),
+      ),
   );
   return call?.conversation_id;
 }

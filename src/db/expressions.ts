@@ -32,3 +32,15 @@ export function idAmong(dialect: Dialect, column: string, ids: readonly number[]
     ? sql<boolean>`${ref} in (select value from json_each(${list}))`
     : sql<boolean>`${ref} = any(${list}::bigint[])`;
 }
+
+/**
+ * A text column holding a uuid (`tasks.third_party_id`), as a value comparable with a uuid column
+ * and its index: lower-cased on SQLite, where uuids are stored lower-case; on PostgreSQL cast to
+ * `uuid` when it has a uuid's form and NULL (matching nothing) when not, where a cast would fail.
+ */
+export function uuidOfText(dialect: Dialect, column: string): RawBuilder<string | null> {
+  const ref = sql.ref(column);
+  return dialect === 'sqlite'
+    ? sql<string | null>`lower(${ref})`
+    : sql<string | null>`case when ${ref} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then ${ref}::uuid end`;
+}
