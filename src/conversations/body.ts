@@ -29,16 +29,16 @@ async function storeBodies(db: Kysely<Database>, bodies: [id: number, body: stri
 /**
  * Rebuilds every stale body of the workspace. Runs at the end of each write transaction (see
  * db/transaction.ts), where the stale ones are exactly those the write touched, found through a
- * partial index of NULL bodies and read whole by the same query. Returns the records it rebuilt
- * of the `wanted` conversations, by id: writers that answer with the conversation they wrote get
- * it from here instead of loading it again.
+ * partial index of NULL bodies and read whole by the same query. Returns the record of the
+ * `wanted` conversation if it rebuilt that one: a writer that answers with the conversation it
+ * wrote gets it from here instead of loading it again.
  */
 export async function refreshStaleBodies(
   db: Kysely<Database>,
   workspaceId: number,
-  wanted: ReadonlySet<number> = new Set(),
-): Promise<Map<number, ConversationRecord>> {
-  const found = new Map<number, ConversationRecord>();
+  wanted?: number,
+): Promise<ConversationRecord | undefined> {
+  let found: ConversationRecord | undefined;
   for (;;) {
     const records = await loadConversations(db, workspaceId, { stale: REFRESH_BATCH });
     if (records.length > 0) {
@@ -47,7 +47,7 @@ export async function refreshStaleBodies(
         records.map((record) => [record.row.id, serialiseConversation(record)]),
       );
     }
-    for (const record of records) if (wanted.has(record.row.id)) found.set(record.row.id, record);
+    found ??= records.find((record) => record.row.id === wanted);
     if (records.length < REFRESH_BATCH) return found;
   }
 }
@@ -59,20 +59,34 @@ export async function workspacesWithStaleBodies(db: Kysely<Database>): Promise<n
 }
 
 /**
- * The bodies of these conversations of the workspace, in the order of `ids`. A stale one (only
- * possible before start-up has rebuilt what a migration left) is built from the tables instead.
+ * The bodies of these rows, in their order, a stale one (NULL: only possible before start-up has
+ * rebuilt what a migration left) built from the tables instead.
  */
+export async function completeBodies(
+  db: Kysely<Database>,
+  workspaceId: number,
+  rows: readonly { id: number; body: string | null }[],
+): Promise<string[]> {
+  const stale = rows.filter((row) => row.body === null).map((row) => row.id);
+  const built = new Map<number, string>();
+  if (stale.length > 0) {
+    for (const record of await loadConversations(db, workspaceId, stale)) built.set(record.row.id, serialiseConversation(record));
+  }
+  return rows.flatMap((row) => {
+    const body = row.body ?? built.get(row.id);
+    return body === undefined ? [] : [body];
+  });
+}
+
+/** The bodies of these conversations of the workspace, in the order of `ids` (see `completeBodies`). */
 export async function readBodies(db: Kysely<Database>, workspaceId: number, ids: readonly number[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const { rows } = await sql<{ id: number; body: string | null }>`select id, body from conversations
     where workspace_id = ${workspaceId} and id in (${sql.join(ids)})`.execute(db);
-  const bodies = new Map(rows.map((row) => [row.id, row.body]));
-  const stale = ids.filter((id) => bodies.get(id) === null);
-  if (stale.length > 0) {
-    for (const record of await loadConversations(db, workspaceId, stale)) bodies.set(record.row.id, serialiseConversation(record));
-  }
-  return ids.flatMap((id) => {
-    const body = bodies.get(id);
-    return typeof body === 'string' ? [body] : [];
-  });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return completeBodies(
+    db,
+    workspaceId,
+    ids.flatMap((id) => byId.get(id) ?? []),
+  );
 }

@@ -5,7 +5,7 @@ import { atLeast, idAmong, idListParameter, uuidOfText } from '../db/expressions
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
-import { readBodies } from './body.js';
+import { completeBodies, readBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
@@ -168,7 +168,12 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
  * statements are compiled once per shape (building them with Kysely cost a third of a page's
  * time). Null for a phone fragment left as a subquery, rare and slow enough to build each time.
  */
-function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters): { shape: string; parameters: unknown[] } | null {
+interface Binds {
+  shape: string;
+  parameters: unknown[];
+}
+
+function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters): Binds | null {
   if (f.phone !== undefined) return null;
   const parameters: unknown[] = [workspaceId];
   let shape = '';
@@ -208,7 +213,7 @@ function runShaped<R>(
  * most of a large workspace) are summed from the trigger-kept counts, and so is a campaign
  * alone; any other filter narrows the rows enough to count them through its index.
  */
-async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
+async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters, binds: Binds | null): Promise<number> {
   const narrowed =
     f.phone !== undefined ||
     f.phoneContactIds !== undefined ||
@@ -218,7 +223,6 @@ async function countMatching(db: Kysely<Database>, workspaceId: number, f: Resol
     f.createdTo !== undefined ||
     f.updatedSince !== undefined;
   const byCounts = f.statuses !== undefined || f.channels !== undefined || f.agentIds !== undefined;
-  const binds = matchingBinds(dialectOf(db), workspaceId, f);
   if (!narrowed && f.campaignUuid === undefined) {
     const [row] = await runShaped(db, `total by counts ${binds!.shape}`, binds!.parameters, () => {
       let counts = db.selectFrom('conversation_counts').where('workspace_id', '=', workspaceId);
@@ -259,16 +263,16 @@ async function totalOf(
   workspaceId: number,
   dataVersion: number | undefined,
   filters: ConversationFilters,
-  f: ResolvedFilters,
+  count: () => Promise<number>,
 ) {
-  if (dataVersion === undefined) return countMatching(db, workspaceId, f);
+  if (dataVersion === undefined) return count();
   let totals = countedTotals.get(db);
   if (!totals) countedTotals.set(db, (totals = new Map()));
   // The filters as asked (normalised), not as resolved: a phone fragment's key is not hundreds of contact ids.
   const key = `${workspaceId}:${dataVersion}:${JSON.stringify(filters)}`;
   let total = totals.get(key);
   if (total === undefined) {
-    total = await countMatching(db, workspaceId, f);
+    total = await count();
     if (totals.size >= COUNTED_TOTALS_LIMIT) totals.clear();
     totals.set(key, total);
   }
@@ -294,10 +298,10 @@ export async function listConversations(
   const resolved = await resolveFilters(db, workspaceId, filters);
   if (!resolved) return { total: 0, bodies: [], positions: [] };
 
-  const total = await totalOf(db, workspaceId, dataVersion, filters, resolved);
+  const binds = matchingBinds(dialectOf(db), workspaceId, resolved);
+  const total = await totalOf(db, workspaceId, dataVersion, filters, () => countMatching(db, workspaceId, resolved, binds));
   if (page.offset >= total) return { total, bodies: [], positions: [] };
 
-  const binds = matchingBinds(dialectOf(db), workspaceId, resolved);
   const { after } = page;
   const name = `page ${binds?.shape} by ${page.sortBy} ${page.sortDir} ${page.limit}${after ? ' after' : ''}`;
   const parameters = binds ? [...binds.parameters, ...(after ? [after.key, after.id] : []), page.offset] : null;
@@ -329,12 +333,9 @@ export async function listConversations(
       .orderBy('p.key', page.sortDir)
       .orderBy('p.id', page.sortDir);
   });
-  // A stale body (only before start-up has rebuilt what a migration left) is built from the tables.
-  const bodies: string[] = [];
-  for (const row of rows) bodies.push(row.body ?? (await readBodies(db, workspaceId, [row.id]))[0]!);
   return {
     total,
-    bodies,
+    bodies: await completeBodies(db, workspaceId, rows),
     positions: rows.map(({ id, key }) => ({ id, key })),
   };
 }

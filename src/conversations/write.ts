@@ -6,7 +6,7 @@ import { conflict, validationError } from '../http/errors.js';
 import { fromIso, nowSeconds, toIso } from '../shared/time.js';
 import { normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
-import { readBodies } from './body.js';
+import { completeBodies } from './body.js';
 import type { Conversation, ConversationInput } from './schemas.js';
 
 type Call = NonNullable<Conversation['call']>;
@@ -282,7 +282,7 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
     .where('uuid', '=', uuid)
     .executeTakeFirst();
   const storedId = stored?.id;
-  const current = stored && (JSON.parse(stored.body ?? (await readBodies(trx, workspaceId, [stored.id]))[0]!) as Conversation);
+  const current = stored && (JSON.parse((await completeBodies(trx, workspaceId, [stored]))[0]!) as Conversation);
   const desired = await merge(trx, workspaceId, uuid, body, current, storedId);
 
   if (current && sameContent(current, desired, body.updated_at === undefined)) {

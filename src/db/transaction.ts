@@ -134,19 +134,20 @@ async function inOneTransaction<T>(db: Kysely<Database>, workspaceId: number, st
   return db.transaction().execute(async (trx) => {
     await bumpDataVersion(trx, workspaceId);
     const outcomes: Outcome<T>[] = [];
-    let rebuilt = false;
+    // A rebuild rebuilds every stale body: only a step after the last one can leave some.
+    let staleLeft = true;
     for (const step of steps) {
       const result = await step.work(trx);
       const wanted = step.wantedOf(result);
       let record: ConversationRecord | undefined;
-      rebuilt = wanted !== undefined;
+      staleLeft = wanted === undefined;
       if (wanted !== undefined) {
-        record = (await refreshStaleBodies(trx, workspaceId, new Set([wanted]))).get(wanted);
+        record = await refreshStaleBodies(trx, workspaceId, wanted);
         record ??= await loadConversation(trx, workspaceId, wanted);
       }
       outcomes.push({ result, record });
     }
-    if (!rebuilt) await refreshStaleBodies(trx, workspaceId);
+    if (staleLeft) await refreshStaleBodies(trx, workspaceId);
     return outcomes;
   });
 }
