@@ -21,13 +21,13 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** `node <args>` from the project root, its output appended to `log`. */
-function spawnNode(args: string[], env: Record<string, string>, log: string): Child {
+/** `node <args>` from the project root, its output appended to `log`; its standard input a pipe when `stdin` says so. */
+function spawnNode(args: string[], env: Record<string, string>, log: string, stdin: 'ignore' | 'pipe' = 'ignore'): Child {
   const out = openSync(log, 'a');
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', out, out],
+    stdio: [stdin, out, out],
   });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${args.join(' ')}`);
@@ -40,8 +40,14 @@ function spawnNode(args: string[], env: Record<string, string>, log: string): Ch
 export const spawnTsx = (script: string, env: Record<string, string>, log: string): Child =>
   spawnNode(['--import', 'tsx', script], env, log);
 
-/** `node <script>` of the compiled build (see `buildServer`), as a deployment runs it. */
-export const spawnBuilt = (script: string, env: Record<string, string>, log: string): Child => spawnNode([script], env, log);
+/** `node <script> <args>` of the compiled build (see `buildServer`), as a deployment runs it. */
+export const spawnBuilt = (
+  script: string,
+  env: Record<string, string>,
+  log: string,
+  args: string[] = [],
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): Child => spawnNode([script, ...args], env, log, stdin);
 
 /** `npm run build`: src/ compiled to dist/. */
 export function buildServer(): void {

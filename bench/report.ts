@@ -153,6 +153,8 @@ export function renderReport(run: DialectRun): string {
   const importTarget = IMPORT_TARGET[run.dialect];
   const importPass = dataset.import.perSecond >= importTarget;
   const rssPass = run.peakRss !== null && run.peakRss <= RSS_TARGET_BYTES;
+  const importerRss = dataset.import.peakRss ?? null;
+  const importerRssPass = importerRss !== null && importerRss <= RSS_TARGET_BYTES;
   const { [ALL_CONVERSATIONS]: all, ...big } = dataset.counts;
   const counts = Object.entries(big)
     .map(([table, n]) => `${table} ${number(n)}`)
@@ -166,7 +168,7 @@ export function renderReport(run: DialectRun): string {
     `- Dataset: ${number(dataset.size.big)} conversations in the big workspace and ${dataset.size.smallCount} × ${number(dataset.size.small)} in small ones (${number(all ?? 0)} in all); rows of the big workspace: ${counts}`,
     `- Cache: key ${dataset.key}, ${dataset.built ? 'seeded by this run' : `reused (seeded ${dataset.builtAt})`}` +
       (dataset.analyzeSeconds !== null ? `; VACUUM ANALYZE after the import took ${number(dataset.analyzeSeconds, 1)} s` : ''),
-    `- Import (seedWorkspace, big workspace): ${number(dataset.import.perSecond)} conversations/s (${number(dataset.import.conversations)} in ${number(dataset.import.seconds, 1)} s${dataset.built ? '' : `, measured ${dataset.import.measuredAt}`})`,
+    `- Import (big workspace, \`parley import\` of the built CLI reading the generated NDJSON on stdin): ${number(dataset.import.perSecond)} conversations/s (${number(dataset.import.conversations)} in ${number(dataset.import.seconds, 1)} s${dataset.built ? '' : `, measured ${dataset.import.measuredAt}`}); importer peak RSS (VmHWM) ${importerRss === null ? 'unknown' : megabytes(importerRss)}`,
     `- Server: the compiled build (\`node dist/server.js\`), rate limit off, log level warn`,
     `- Load: autocannon, ${timing.connections} connections, ${timing.warmup} s warm-up then ${timing.duration} s measured per run; every request a new path with random real values; the big workspace's token`,
     `- Writer (reads + writes runs): ${run.writeRate} writes/s through the API to the big workspace: 20 % new conversations (PUT), 50 % new messages (POST …/messages), 30 % status changes (PATCH)`,
@@ -219,6 +221,7 @@ export function renderReport(run: DialectRun): string {
         ]),
         ['import', `≥ ${number(importTarget)} conversations/s`, mark(importPass), ''],
         ['server RSS', `≤ ${megabytes(RSS_TARGET_BYTES)}`, mark(rssPass), ''],
+        ['importer RSS', `≤ ${megabytes(RSS_TARGET_BYTES)}`, mark(importerRssPass), ''],
       ],
     ),
     '',

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import type { Kysely, MigrationResultSet } from 'kysely';
 import { exportNdjson } from './bulk/export.js';
 import { FILTER_OPTIONS, FilterError, type FilterQuery, filtersFromQuery } from './bulk/filters.js';
+import { keepHeapNearLiveSize } from './bulk/heap.js';
 import { importNdjson } from './bulk/import.js';
 import { readLines } from './bulk/lines.js';
 import { conversations as countOf, Progress } from './bulk/progress.js';
@@ -117,6 +118,7 @@ const number = new Intl.NumberFormat('en-US');
 const SOME_LINES_REJECTED = 2;
 
 async function importCommand(subdomain: string, file: string) {
+  keepHeapNearLiveSize();
   let size: number | undefined;
   if (file !== '-') {
     try {
@@ -186,6 +188,7 @@ function parseCount(value: string): number {
 }
 
 async function seedCommand(subdomain: string, options: { conversations: string; seed: string; now?: string }) {
+  keepHeapNearLiveSize();
   const conversations = parseCount(options.conversations);
   const seed = Number(options.seed);
   if (!/^-?\d+$/.test(options.seed) || !Number.isSafeInteger(seed))

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exportNdjson } from '../src/bulk/export.js';
 import { importNdjson } from '../src/bulk/import.js';
 import { generateConversations } from '../src/demo/generator.js';
+import { writeTransaction } from '../src/db/transaction.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody } from './helpers/fixtures.js';
 import { parley } from './helpers/cli.js';
@@ -231,6 +232,25 @@ describeEachDialect('parley import', (t) => {
       expect(result.imported).toBe(lines.length - refused.length);
       expect((await listAll(ws)).conversations).toEqual(expected);
     }
+  });
+
+  it("stores each new conversation with the body its rows give, its contact as the batch's last line naming it leaves it", async () => {
+    const ws = await t.newWorkspace();
+    const lines = generatedLines(40, 21);
+    lines[30] = { ...lines[30]!, contact: { ...lines[0]!.contact, name: 'Renamed later' } };
+    const result = await importNdjson(t.db, ws.id, linesOf(ndjson(lines)));
+    expect(result.imported).toBe(40);
+    const bodies = async () =>
+      (await t.db.selectFrom('conversations').select(['uuid', 'body']).where('workspace_id', '=', ws.id).orderBy('id').execute()).map(
+        ({ uuid, body }) => [uuid, body === null ? null : JSON.parse(body)],
+      );
+    const written = await bodies();
+    expect(written).toHaveLength(40);
+    expect(Object.fromEntries(written)[lines[0]!.uuid].contact.name).toBe('Renamed later');
+
+    await t.db.updateTable('conversations').set({ body: null }).where('workspace_id', '=', ws.id).execute();
+    await writeTransaction(t.db, ws.id, async () => {});
+    expect(await bodies()).toEqual(written);
   });
 
   it('upserts messages by uuid and refuses a message of another conversation or a session the line does not list', async () => {

@@ -104,15 +104,25 @@ const CONVERSATION_COLUMNS: Columns = {
 };
 
 /**
- * Rows in the order of CONVERSATION_COLUMNS; the ids of the rows inserted or changed, by uuid.
- * `campaign_id` is the call's, which triggers copy from calls anyway; given here, their update
- * finds nothing to change (saved: a second write of each conversation with a call).
+ * Stored conversations rewritten, rows in the order of CONVERSATION_COLUMNS. `campaign_id` is the
+ * call's, which triggers copy from calls anyway; given here, their update finds nothing to change
+ * (saved: a second write of each conversation with a call).
  */
 export async function saveConversations(st: Statements, trx: Trx, rows: unknown[][]) {
-  const columns = Object.keys(CONVERSATION_COLUMNS).slice(2);
-  const tail = `${upsertTail(st, 'conversations', columns)} returning id, uuid`;
-  const saved = await st.insert<{ id: number; uuid: string }>(trx, 'conversations', CONVERSATION_COLUMNS, rows, tail);
-  return new Map(saved.map((row) => [row.uuid, Number(row.id)]));
+  await st.insert(
+    trx,
+    'conversations',
+    CONVERSATION_COLUMNS,
+    rows,
+    upsertTail(st, 'conversations', Object.keys(CONVERSATION_COLUMNS).slice(2)),
+  );
+}
+
+const NEW_CONVERSATION_COLUMNS: Columns = { id: 'bigint', ...CONVERSATION_COLUMNS, body: 'text' };
+
+/** New conversations, rows in the order of NEW_CONVERSATION_COLUMNS: their ids given, and their bodies where known (NULL: rebuilt at commit). */
+export async function insertConversations(st: Statements, trx: Trx, rows: unknown[][]) {
+  await st.insert(trx, 'conversations', NEW_CONVERSATION_COLUMNS, rows);
 }
 
 /** Deletes the rows of `table` that belong to these conversations, except those in `keep`. */

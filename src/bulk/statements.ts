@@ -93,6 +93,46 @@ export class Statements {
     await this.run(db, text, []).catch(() => {});
   }
 
+  /**
+   * `count` unused ids of `table` (an AUTOINCREMENT table on SQLite), ascending: for rows inserted
+   * with their ids given. The caller holds the write lock (SQLite) or draws from the sequence
+   * (PostgreSQL), so no other writer takes them.
+   */
+  async nextIds(db: Db, table: string, count: number): Promise<number[]> {
+    if (count === 0) return [];
+    if (this.dialect === 'postgres') {
+      const rows = await this.run<{ id: string }>(
+        db,
+        `select nextval(pg_get_serial_sequence('${table}', 'id')) as id from generate_series(1, $1)`,
+        [count],
+      );
+      return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+    }
+    const [row] = await this.run<{ seq: number }>(
+      db,
+      `select coalesce((select seq from sqlite_sequence where name = '${table}'), 0) as seq`,
+      [],
+    );
+    return Array.from({ length: count }, (_, i) => row!.seq + 1 + i);
+  }
+
+  /**
+   * Whether a batch inserts its new conversations after their calls, sessions and tasks (see
+   * `deferReferences`), each row once and with its body, rather than first with a NULL body set
+   * by an UPDATE at the end. PostgreSQL checks a deferred reference by the parent's key at
+   * commit, and spares each new row a second version with its 16 index entries. SQLite, while a
+   * deferred violation is counted, searches every child table for each parent row inserted, by
+   * indexes that lead with workspace_id: a skip-scan at best, a full scan without statistics.
+   */
+  get newConversationsLast(): boolean {
+    return this.dialect === 'postgres';
+  }
+
+  /** PostgreSQL: the references made DEFERRABLE (see the migration that does so) are checked at commit, for the rest of the transaction. */
+  async deferReferences(db: Db): Promise<void> {
+    await this.run(db, 'set constraints all deferred', []);
+  }
+
   /** Runs `text` (parameters written with `param`/`inSet`) and returns its rows. */
   async run<R>(db: Db, text: string, parameters: readonly unknown[]): Promise<R[]> {
     const result = await db.executeQuery<R>(CompiledQuery.raw(text, parameters as unknown[]));

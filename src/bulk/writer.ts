@@ -1,12 +1,15 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/tables.js';
+import { storeBodies } from '../conversations/body.js';
 import { nowSeconds } from '../shared/time.js';
+import { newConversationBody } from './body.js';
 import type { ImportItem, RejectedLine } from './line.js';
 import { rejection } from './line.js';
 import {
   deleteDroppedSessions,
   deleteReplacedCalls,
   ensureEntities,
+  insertConversations,
   saveCalls,
   saveContacts,
   saveConversations,
@@ -131,7 +134,13 @@ const distinct = <T>(values: Iterable<T | null>) => {
   return [...set];
 };
 
-/** The rows of the accepted items, written as a PUT of each would leave them, one statement per table. */
+/**
+ * The rows of the accepted items, written as a PUT of each would leave them, one statement per
+ * table. New conversations get ids drawn beforehand and bodies made from their lines (see
+ * `newConversationBody`), which spares reading each back for the closing rebuild; where the
+ * dialect allows, they are also inserted after their other rows, whole (see
+ * `Statements.newConversationsLast`).
+ */
 async function write(st: Statements, trx: Transaction<Database>, workspaceId: number, items: ImportItem[], stored: Stored) {
   const now = nowSeconds();
   const [agents, campaigns, listings] = [
@@ -141,36 +150,50 @@ async function write(st: Statements, trx: Transaction<Database>, workspaceId: nu
   ];
 
   // A contact named by several lines ends as the last of them says, as successive PUTs leave it.
-  const contactRows = new Map<string, unknown[]>();
-  for (const { contact: c } of items) {
-    contactRows.delete(c.uuid);
-    contactRows.set(c.uuid, [workspaceId, c.uuid, c.name, c.surname, c.phoneNumber, c.phoneDigits, c.email, now, now]);
+  const finalContacts = new Map<string, ImportItem['contact']>();
+  for (const { contact } of items) {
+    finalContacts.delete(contact.uuid);
+    finalContacts.set(contact.uuid, contact);
   }
-  const contacts = await saveContacts(st, trx, workspaceId, [...contactRows.values()]);
-
-  const idOf = (map: Map<string, number>, uuid: string | null) => (uuid === null ? null : map.get(uuid)!);
-  const saved = await saveConversations(
+  const contacts = await saveContacts(
     st,
     trx,
-    items.map((item) => [
-      workspaceId,
-      item.uuid,
-      item.type,
-      item.status,
-      item.respondedBy,
-      item.isSimulation,
-      item.channel,
-      idOf(agents, item.agentUuid),
-      contacts.get(item.contact.uuid)!,
-      idOf(listings, item.listingUuid),
-      item.call ? idOf(campaigns, item.campaignUuid) : null,
-      item.timestamp,
-      item.createdAt,
-      item.updatedAt,
-    ]),
+    workspaceId,
+    [...finalContacts.values()].map((c) => [workspaceId, c.uuid, c.name, c.surname, c.phoneNumber, c.phoneDigits, c.email, now, now]),
   );
-  const conversationId = (item: ImportItem) => stored.conversationIds.get(item.uuid) ?? saved.get(item.uuid)!;
+
+  const idOf = (map: Map<string, number>, uuid: string | null) => (uuid === null ? null : map.get(uuid)!);
+  const conversationRow = (item: ImportItem) => [
+    workspaceId,
+    item.uuid,
+    item.type,
+    item.status,
+    item.respondedBy,
+    item.isSimulation,
+    item.channel,
+    idOf(agents, item.agentUuid),
+    contacts.get(item.contact.uuid)!,
+    idOf(listings, item.listingUuid),
+    item.call ? idOf(campaigns, item.campaignUuid) : null,
+    item.timestamp,
+    item.createdAt,
+    item.updatedAt,
+  ];
+  const added = items.filter((item) => !stored.conversationIds.has(item.uuid));
+  const addedIds = await st.nextIds(trx, 'conversations', added.length);
+  const addedId = new Map(added.map((item, i) => [item.uuid, addedIds[i]!]));
+  const conversationId = (item: ImportItem) => stored.conversationIds.get(item.uuid) ?? addedId.get(item.uuid)!;
+  await saveConversations(st, trx, items.filter((item) => stored.conversationIds.has(item.uuid)).map(conversationRow));
   const storedIds = distinct(items.map((item) => stored.conversationIds.get(item.uuid) ?? null));
+  const newRows = (body: (item: ImportItem) => string | null) =>
+    added.map((item) => [conversationId(item), ...conversationRow(item), body(item)]);
+  if (st.newConversationsLast) await st.deferReferences(trx);
+  else
+    await insertConversations(
+      st,
+      trx,
+      newRows(() => null),
+    );
 
   const withCall = items.filter((item) => item.call);
   const callUuids = withCall.map((item) => item.call!.uuid);
@@ -228,6 +251,19 @@ async function write(st: Statements, trx: Transaction<Database>, workspaceId: nu
     }
   }
   await saveSessions(st, trx, sessionRows);
+
+  const bodyOf = (item: ImportItem) =>
+    newConversationBody(item, conversationId(item), finalContacts.get(item.contact.uuid)!, stored.taskCalls);
+  if (st.newConversationsLast) await insertConversations(st, trx, newRows(bodyOf));
+  else {
+    await storeBodies(
+      trx,
+      added.flatMap((item): [number, string][] => {
+        const body = bodyOf(item);
+        return body === null ? [] : [[conversationId(item), body]];
+      }),
+    );
+  }
 
   const withMessages = items.filter((item) => item.messages && item.messages.length > 0);
   if (withMessages.length === 0) return;

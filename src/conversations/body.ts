@@ -13,7 +13,9 @@ const REFRESH_BATCH = 1000;
 
 export const serialiseConversation = (record: ConversationRecord): string => JSON.stringify(presentConversation(record));
 
-async function storeBodies(db: Kysely<Database>, bodies: [id: number, body: string][]) {
+/** Sets these conversations' bodies, whatever their number, in one statement. */
+export async function storeBodies(db: Kysely<Database>, bodies: [id: number, body: string][]) {
+  if (bodies.length === 0) return;
   if (dialectOf(db) === 'postgres') {
     const ids = bodies.map(([id]) => id);
     const texts = bodies.map(([, body]) => body);

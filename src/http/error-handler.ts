@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDatabaseUnavailable } from '../db/dialect.js';
 import { UUID_LIST_PATTERN, UUID_PATTERN, type ErrorEnvelope } from '../shared/schemas.js';
 import { AppError, type ErrorCode, ERROR_STATUS } from './errors.js';
-import { workspaceField } from '../metrics/request-log.js';
+import { workspaceField } from '../metrics/workspace-field.js';
 
 export interface AjvError {
   instancePath: string;
