@@ -187,13 +187,15 @@ async function write(st: Statements, trx: Transaction<Database>, workspaceId: nu
   const storedIds = distinct(items.map((item) => stored.conversationIds.get(item.uuid) ?? null));
   const newRows = (body: (item: ImportItem) => string | null) =>
     added.map((item) => [conversationId(item), ...conversationRow(item), body(item)]);
-  if (st.newConversationsLast) await st.deferReferences(trx);
-  else
+  if (st.newConversationsLast) {
+    await st.deferReferences(trx);
+  } else {
     await insertConversations(
       st,
       trx,
       newRows(() => null),
     );
+  }
 
   const withCall = items.filter((item) => item.call);
   const callUuids = withCall.map((item) => item.call!.uuid);
@@ -254,8 +256,9 @@ async function write(st: Statements, trx: Transaction<Database>, workspaceId: nu
 
   const bodyOf = (item: ImportItem) =>
     newConversationBody(item, conversationId(item), finalContacts.get(item.contact.uuid)!, stored.taskCalls);
-  if (st.newConversationsLast) await insertConversations(st, trx, newRows(bodyOf));
-  else {
+  if (st.newConversationsLast) {
+    await insertConversations(st, trx, newRows(bodyOf));
+  } else {
     await storeBodies(
       trx,
       added.flatMap((item): [number, string][] => {
