@@ -157,7 +157,13 @@ async function importThroughCli(target: DatabaseTarget, subdomain: string, count
   const url = target.dialect === 'sqlite' ? `sqlite:${target.file}` : target.url;
   const started = performance.now();
   const child = spawnBuilt('dist/cli.js', { DATABASE_URL: url }, log, ['import', subdomain, '-'], 'pipe');
-  const exited = new Promise<number | null>((resolve) => child.process.once('exit', (code) => resolve(code)));
+  let ended = false;
+  const exited = new Promise<string>((resolve) =>
+    child.process.once('exit', (code, signal) => {
+      ended = true;
+      resolve(code === null ? `signal ${signal}` : `status ${code}`);
+    }),
+  );
   let peak: number | null = null;
   const sample = () => {
     const rss = peakRss(child.pid);
@@ -173,13 +179,13 @@ async function importThroughCli(target: DatabaseTarget, subdomain: string, count
     for (const { uuid, body, messages } of generateConversations({ count, seed: 1, now, messages: true })) {
       if (!stdin.write(`${JSON.stringify({ uuid, ...body, messages })}\n`)) {
         await Promise.race([once(stdin, 'drain'), exited]);
-        if (child.process.exitCode !== null) break;
+        if (ended) break;
       }
       if (++sent % 1000 === 0) printProgress(sent);
     }
     stdin.end();
-    const code = await exited;
-    if (code !== 0) throw new Error(`parley import exited with ${code}:\n${tail(log)}`);
+    const outcome = await exited;
+    if (outcome !== 'status 0') throw new Error(`parley import exited with ${outcome}:\n${tail(log)}`);
   } finally {
     clearInterval(sampler);
   }
