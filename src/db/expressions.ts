@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Dialect } from './dialect.js';
+import { UUID_PATTERN } from '../shared/schemas.js';
 
 /**
  * `column` moved forward to `value`, never back; NULL counts as "no value yet". Written as CASE
@@ -42,5 +43,5 @@ export function uuidOfText(dialect: Dialect, column: string): RawBuilder<string 
   const ref = sql.ref(column);
   return dialect === 'sqlite'
     ? sql<string | null>`lower(${ref})`
-    : sql<string | null>`case when ${ref} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then ${ref}::uuid end`;
+    : sql<string | null>`case when ${ref} ~ ${sql.lit(UUID_PATTERN)} then ${ref}::uuid end`;
 }
