@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { importNdjson } from '../src/bulk/import.js';
 import { describeEachDialect, type Query, type TestWorkspace, workspaceClient } from './helpers/app.js';
 import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
@@ -678,6 +679,69 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       ];
       for (const [phone, expected] of cases) {
         expect({ phone, found: await found(ws, phone) }).toEqual({ phone, found: sorted(expected) });
+      }
+    });
+
+    it('pages a fragment that much of the workspace matches like any other filter, its matches spread or all old', async () => {
+      const ws = await t.newWorkspace();
+      // 1,500 conversations, oldest first. "5550" is in four numbers in five, spread evenly; "7700"
+      // is in the 1,000 oldest only, so that the newest rows hold none of its matches.
+      const lines = Array.from({ length: 1_500 }, (_, i) => ({
+        uuid: randomUUID(),
+        ...conversationBody({
+          created_at: at(i),
+          updated_at: at(2_000 + ((i * 7_919) % 1_500)),
+          contact: {
+            ...conversationBody().contact,
+            uuid: randomUUID(),
+            phone_number: `+${i % 5 ? '5550' : '6661'} ${i < 1_000 ? '7700' : '8811'} ${String(i).padStart(4, '0')}`,
+          },
+        }),
+      }));
+      await importNdjson(
+        t.db,
+        ws.id,
+        (async function* () {
+          for (const line of lines) yield JSON.stringify(line);
+        })(),
+      );
+      const all: Conversation[] = [];
+      for (let n = 1; n <= 15; n++) all.push(...(await page(ws, { page: n, per_page: 100, sort_by: 'created_at', sort_dir: 'desc' })).data);
+      expect(all.map((c) => c.uuid)).toEqual(lines.map((line) => line.uuid).reverse());
+      const matching = (fragment: string) => all.filter((c) => c.contact.phone_number!.replaceAll(' ', '').includes(fragment));
+      const byUpdate = (list: Conversation[]) => [...list].sort((a, b) => a.updated_at.localeCompare(b.updated_at));
+
+      const cases: [Query, Conversation[]][] = [
+        [{ phone: '5550' }, matching('5550')],
+        [{ phone: '5550', page: 3 }, matching('5550')],
+        [{ phone: '5550', page: 80, per_page: 15 }, matching('5550')],
+        [{ phone: '5550', sort_by: 'updated_at', sort_dir: 'asc' }, byUpdate(matching('5550'))],
+        [{ phone: '7700' }, matching('7700')],
+        [{ phone: '7700', page: 2, per_page: 50 }, matching('7700')],
+      ];
+      for (const [query, expected] of cases) {
+        const perPage = Number(query.per_page ?? 15);
+        const pageNumber = Number(query.page ?? 1);
+        expect({ query, data: await page(ws, query) }).toEqual({
+          query,
+          data: {
+            current_page: pageNumber,
+            data: expected.slice((pageNumber - 1) * perPage, pageNumber * perPage),
+            per_page: perPage,
+            total: expected.length,
+            last_page: Math.ceil(expected.length / perPage),
+          },
+        });
+      }
+
+      let cursor = '';
+      for (let n = 0; n < 3; n++) {
+        const response = await ws.list({ phone: '5550', per_page: 20, cursor });
+        expect(response.statusCode).toBe(200);
+        const { data } = response.json();
+        expect(data.data).toEqual(matching('5550').slice(n * 20, (n + 1) * 20));
+        expect(data.total).toBe(1_200);
+        cursor = data.next_cursor;
       }
     });
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
+import { importNdjson } from '../src/bulk/import.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
-import { minimalBody } from './helpers/fixtures.js';
+import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number) {
@@ -109,5 +110,95 @@ describeEachDialect('campaign filter after call changes', (t) => {
     await expectIn(second, []);
     await ws.put(uuid, minimalBody({ contact, call: null }));
     await expectIn(first, []);
+  });
+});
+
+describeEachDialect('phone fragment totals after writes', (t) => {
+  it('stay exact as conversations are added, moved to other contacts and their contacts renumbered, in this workspace or another', async () => {
+    const ws = await t.newWorkspace();
+    const other = await t.newWorkspace();
+    const next = random(20261126);
+    const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
+    const NUMBERS = ['+44 7700 900111', '+44 7700 900222', '+1 555 0100', '+1 (555) 7700', '+90 532 0100 44', null];
+    const FRAGMENTS = ['7700', '555', '0100', '44', '900', '532 0100'];
+    const phones = new Map<string, string | null>();
+    const contactOf = new Map<string, string>();
+
+    const put = async (workspace: TestWorkspace, uuid: string, contact: string, status = 'Active') => {
+      const response = await workspace.put(uuid, minimalBody({ contact: { uuid: contact, phone_number: phones.get(contact) }, status }));
+      expect(response.statusCode, response.body).toBeLessThan(300);
+    };
+    const expectPhoneTotals = async (step: number) => {
+      for (const fragment of FRAGMENTS) {
+        const digits = fragment.replaceAll(' ', '');
+        const expected = [...contactOf].filter(([, contact]) => phones.get(contact)?.replace(/\D/g, '').includes(digits));
+        const { data } = (await ws.list({ phone: fragment, per_page: 100 })).json();
+        expect({ step, fragment, total: data.total, uuids: data.data.map((c: { uuid: string }) => c.uuid).sort() }).toEqual({
+          step,
+          fragment,
+          total: expected.length,
+          uuids: expected.map(([uuid]) => uuid).sort(),
+        });
+      }
+    };
+
+    for (let step = 0; step < 50; step++) {
+      const conversations = [...contactOf.keys()];
+      const contacts = [...phones.keys()];
+      const action = conversations.length < 3 ? 0 : Math.floor(next() * 6);
+      if (action === 0 || action === 1) {
+        // A new conversation, with a new contact or one already known.
+        const contact = action === 0 ? randomUUID() : pick(contacts);
+        if (action === 0) phones.set(contact, pick(NUMBERS));
+        const uuid = randomUUID();
+        await put(ws, uuid, contact);
+        contactOf.set(uuid, contact);
+      } else if (action === 2) {
+        // A conversation given another contact.
+        const uuid = pick(conversations);
+        const contact = pick(contacts);
+        await put(ws, uuid, contact);
+        contactOf.set(uuid, contact);
+      } else if (action === 3) {
+        // A contact renumbered, through one of its conversations.
+        const uuid = pick(conversations);
+        phones.set(contactOf.get(uuid)!, pick(NUMBERS));
+        await put(ws, uuid, contactOf.get(uuid)!);
+      } else if (action === 4) {
+        const uuid = pick(conversations);
+        const status = pick(STATUSES);
+        expect((await ws.request({ method: 'PATCH', url: `/api/v1/conversations/${uuid}`, payload: { status } })).statusCode).toBe(200);
+      } else {
+        // Another workspace's conversations, numbered alike, take ids in between and never count here.
+        const contact = randomUUID();
+        phones.set(contact, pick(NUMBERS));
+        await put(other, randomUUID(), contact);
+        phones.delete(contact);
+      }
+      await expectPhoneTotals(step);
+    }
+
+    // An import's new conversations, and a line that moves one to a renumbered contact.
+    const [moved] = [...contactOf.keys()];
+    const renumbered = randomUUID();
+    phones.set(renumbered, '+44 7700 900999');
+    const lines = [
+      { uuid: randomUUID(), contact: pick([...phones.keys()]) },
+      { uuid: randomUUID(), contact: renumbered },
+      { uuid: moved!, contact: renumbered },
+    ];
+    const imported = await importNdjson(
+      t.db,
+      ws.id,
+      (async function* () {
+        for (const { uuid, contact } of lines) {
+          const body = conversationBody();
+          yield JSON.stringify({ uuid, ...body, contact: { ...body.contact, uuid: contact, phone_number: phones.get(contact) } });
+        }
+      })(),
+    );
+    expect(imported).toMatchObject({ imported: 3, rejected: [] });
+    for (const { uuid, contact } of lines) contactOf.set(uuid, contact);
+    await expectPhoneTotals(50);
   });
 });

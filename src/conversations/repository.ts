@@ -1,13 +1,14 @@
-import { type CompiledQuery, type Kysely, sql } from 'kysely';
-import { type Dialect, dialectOf, escapeGlob, escapeLike } from '../db/dialect.js';
+import { type CompiledQuery, type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type Dialect, dialectOf } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
-import { atLeast, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
+import { atLeast, containing, containingPattern, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
 import { completeBodies, readBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
+import { keepPhoneTotal, phoneTotalNow } from './phone-totals.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
 /** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
@@ -47,6 +48,8 @@ interface ResolvedFilters extends Pick<
   phoneContactIds?: number[];
   agentIds?: number[];
   conversationId?: number;
+  /** Only conversations up to this id: a count taken under a phone fragment's marks (see phone-totals.ts). */
+  upToId?: number;
 }
 
 async function agentIds(db: Kysely<Database>, workspaceId: number, uuids: string[]) {
@@ -95,21 +98,21 @@ const LISTED_PHONE_CONTACTS = 5_000;
  * conversations keeps the result inside one.
  */
 function phoneContacts(db: Kysely<Database>, workspaceId: number, phone: string) {
-  if (dialectOf(db) === 'sqlite') {
+  const dialect = dialectOf(db);
+  if (dialect === 'sqlite') {
     // A phrase of three characters or more is a run of trigrams read from the index alone, several
     // times faster than GLOB, which checks each candidate against the contact's stored digits.
     if ([...phone].length >= 3) {
       const phrase = `"${phone.replaceAll('"', '""')}"`;
       return sql<{ id: number }>`select rowid as id from contacts_phone_fts where contacts_phone_fts match ${phrase}`;
     }
-    return sql<{ id: number }>`select rowid as id from contacts_phone_fts where phone_digits glob ${`*${escapeGlob(phone)}*`}`;
+    return sql<{ id: number }>`select rowid as id from contacts_phone_fts where ${containing(dialect, 'phone_digits', phone)}`;
   }
   return sql<{ id: number }>`${db
     .selectFrom('contacts')
     .select('contacts.id')
     .where('contacts.workspace_id', '=', workspaceId)
-    // ESCAPE makes % and _ in the user's input literal.
-    .where(sql<boolean>`contacts.phone_digits like ${`%${escapeLike(phone)}%`} escape '\\'`)}`;
+    .where(containing(dialect, 'contacts.phone_digits', phone))}`;
 }
 
 /**
@@ -146,6 +149,7 @@ const COMPARISONS = [
   ['c.created_at', '>=', (f: ResolvedFilters) => f.createdFrom],
   ['c.created_at', '<=', (f: ResolvedFilters) => f.createdTo],
   ['c.updated_at', '>=', (f: ResolvedFilters) => f.updatedSince],
+  ['c.id', '<=', (f: ResolvedFilters) => f.upToId],
   ['c.campaign_id', '=', (f: ResolvedFilters) => f.campaignUuid, 'campaigns'],
 ] as const;
 
@@ -258,6 +262,28 @@ async function countMatching(db: Kysely<Database>, workspaceId: number, f: Resol
 const countedTotals = new WeakMap<Kysely<Database>, Map<string, number>>();
 const COUNTED_TOTALS_LIMIT = 5_000;
 
+const totalKey = (workspaceId: number, dataVersion: number, filters: ConversationFilters) =>
+  // The filters as asked (normalised), not as resolved: a phone fragment's key is not hundreds of contact ids.
+  `${workspaceId}:${dataVersion}:${JSON.stringify(filters)}`;
+
+function countedTotal(db: Kysely<Database>, workspaceId: number, dataVersion: number | undefined, filters: ConversationFilters) {
+  return dataVersion === undefined ? undefined : countedTotals.get(db)?.get(totalKey(workspaceId, dataVersion, filters));
+}
+
+function keepTotal(
+  db: Kysely<Database>,
+  workspaceId: number,
+  dataVersion: number | undefined,
+  filters: ConversationFilters,
+  total: number,
+) {
+  if (dataVersion === undefined) return;
+  let totals = countedTotals.get(db);
+  if (!totals) countedTotals.set(db, (totals = new Map()));
+  if (totals.size >= COUNTED_TOTALS_LIMIT) totals.clear();
+  totals.set(totalKey(workspaceId, dataVersion, filters), total);
+}
+
 async function totalOf(
   db: Kysely<Database>,
   workspaceId: number,
@@ -265,18 +291,43 @@ async function totalOf(
   filters: ConversationFilters,
   count: () => Promise<number>,
 ) {
-  if (dataVersion === undefined) return count();
-  let totals = countedTotals.get(db);
-  if (!totals) countedTotals.set(db, (totals = new Map()));
-  // The filters as asked (normalised), not as resolved: a phone fragment's key is not hundreds of contact ids.
-  const key = `${workspaceId}:${dataVersion}:${JSON.stringify(filters)}`;
-  let total = totals.get(key);
-  if (total === undefined) {
-    total = await count();
-    if (totals.size >= COUNTED_TOTALS_LIMIT) totals.clear();
-    totals.set(key, total);
-  }
+  let total = countedTotal(db, workspaceId, dataVersion, filters);
+  if (total === undefined) keepTotal(db, workspaceId, dataVersion, filters, (total = await count()));
   return total;
+}
+
+/** A phone fragment's page walked down the first `window` rows of the sort order (see `phoneWalk`). */
+interface PhoneWalk {
+  phone: string;
+  window: number;
+}
+
+/** Per row, a walk looks up the row's contact; gathering a match reads one index entry. About this many times dearer. */
+const WALKED_ROW_COST = 4;
+
+/**
+ * How many rows of the sort order to walk for a page of a phone fragment (asked alone) matched by
+ * a good share of the workspace, checking each row's contact as it goes, instead of gathering
+ * every match and sorting them: a common fragment (a country or area code) matches tens of
+ * thousands of conversations, and a page of them turns up within a few hundred rows. The window is
+ * thrice the rows a page should need if matches are spread evenly, and bounds the walk when they
+ * are not. Undefined when gathering is cheaper.
+ */
+async function phoneWalk(
+  db: Kysely<Database>,
+  workspaceId: number,
+  dataVersion: number | undefined,
+  phone: string,
+  total: number,
+  page: PageRequest,
+): Promise<PhoneWalk | undefined> {
+  // The window is never under 100 rows: too few matches for a walk to pay, whatever the workspace's size.
+  if (total <= 100 * WALKED_ROW_COST) return undefined;
+  const everything = await totalOf(db, workspaceId, dataVersion, {}, () =>
+    countMatching(db, workspaceId, {}, matchingBinds(dialectOf(db), workspaceId, {})),
+  );
+  const window = Math.ceil((3 * (page.offset + page.limit) * everything) / total) + 100;
+  return window * WALKED_ROW_COST < total ? { phone, window } : undefined;
 }
 
 export interface ConversationPage {
@@ -295,33 +346,83 @@ export async function listConversations(
   page: PageRequest,
   dataVersion?: number,
 ): Promise<ConversationPage> {
-  const resolved = await resolveFilters(db, workspaceId, filters);
-  if (!resolved) return { total: 0, bodies: [], positions: [] };
+  const phoneAlone = Object.entries(filters).every(([name, value]) => name === 'phone' || value === undefined) ? filters.phone : undefined;
+  const counted = countedTotal(db, workspaceId, dataVersion, filters);
+  // Read before the fragment's contacts are: a fresh count must not see conversations past these marks.
+  const phoneTotal = counted === undefined && phoneAlone !== undefined ? await phoneTotalNow(db, workspaceId, phoneAlone) : undefined;
 
-  const binds = matchingBinds(dialectOf(db), workspaceId, resolved);
-  const total = await totalOf(db, workspaceId, dataVersion, filters, () => countMatching(db, workspaceId, resolved, binds));
+  // Resolved only when needed: a page walked for a fragment whose total is known needs none of it.
+  let resolved: ResolvedFilters | null | undefined;
+  const resolve = async () => (resolved === undefined ? (resolved = await resolveFilters(db, workspaceId, filters)) : resolved);
+  let total = counted ?? phoneTotal?.total;
+  if (total === undefined) {
+    const marks = phoneTotal?.marks;
+    const f = await resolve();
+    if (!f) total = 0;
+    else {
+      const counting = marks ? { ...f, upToId: marks.lastConversationId } : f;
+      total = await countMatching(db, workspaceId, counting, matchingBinds(dialectOf(db), workspaceId, counting));
+    }
+    if (marks) keepPhoneTotal(db, workspaceId, phoneAlone!, marks, total);
+  }
+  if (counted === undefined) keepTotal(db, workspaceId, dataVersion, filters, total);
   if (page.offset >= total) return { total, bodies: [], positions: [] };
 
+  const walk = phoneAlone === undefined ? undefined : await phoneWalk(db, workspaceId, dataVersion, phoneAlone, total, page);
+  let rows = walk && (await pageOfMatches(db, workspaceId, { walk }, page));
+  // A walk that found less than a page ran out of window, not of matches: the page is then gathered.
+  if (!rows || rows.length < page.limit) {
+    const f = await resolve();
+    rows = f ? await pageOfMatches(db, workspaceId, { filters: f, binds: matchingBinds(dialectOf(db), workspaceId, f) }, page) : [];
+  }
+  return {
+    total,
+    bodies: await completeBodies(db, workspaceId, rows),
+    positions: rows.map(({ id, key }) => ({ id, key })),
+  };
+}
+
+/** The rows `matching` selects for the filters in the page's order, or those of the walk among its window of the whole workspace. */
+async function pageOfMatches(
+  db: Kysely<Database>,
+  workspaceId: number,
+  source: { walk: PhoneWalk; filters?: undefined } | { walk?: undefined; filters: ResolvedFilters; binds: Binds | null },
+  page: PageRequest,
+): Promise<{ id: number; key: number; body: string | null }[]> {
+  const { walk } = source;
   const { after } = page;
-  const name = `page ${binds?.shape} by ${page.sortBy} ${page.sortDir} ${page.limit}${after ? ' after' : ''}`;
-  const parameters = binds ? [...binds.parameters, ...(after ? [after.key, after.id] : []), page.offset] : null;
-  const rows = await runShaped(db, name, parameters, () => {
-    let ids = matching(db, workspaceId, resolved).select(['c.id', `c.${page.sortBy} as key`]);
-    if (after) {
-      ids = ids.where((eb) =>
-        eb(eb.refTuple(`c.${page.sortBy}`, 'c.id'), page.sortDir === 'desc' ? '<' : '>', eb.tuple(after.key, after.id)),
-      );
+  const afterParameters = after ? [after.key, after.id] : [];
+  const name = `page ${walk ? 'walked phone' : source.binds?.shape} by ${page.sortBy} ${page.sortDir} ${page.limit}${after ? ' after' : ''}`;
+  const parameters = walk
+    ? [workspaceId, ...afterParameters, walk.window, containingPattern(dialectOf(db), walk.phone), page.offset]
+    : source.binds && [...source.binds.parameters, ...afterParameters, page.offset];
+  return runShaped(db, name, parameters, () => {
+    const sortKey = `c.${page.sortBy}` as const;
+    const afterCondition = (eb: ExpressionBuilder<{ c: Database['conversations'] }, 'c'>) =>
+      eb(eb.refTuple(sortKey, 'c.id'), page.sortDir === 'desc' ? '<' : '>', eb.tuple(after!.key, after!.id));
+    let ids;
+    if (!walk) {
+      ids = matching(db, workspaceId, source.filters);
+      if (after) ids = ids.where(afterCondition);
+    } else {
+      let first = db.selectFrom('conversations as c').select(['c.id', sortKey, 'c.contact_id']).where('c.workspace_id', '=', workspaceId);
+      if (after) first = first.where(afterCondition);
+      ids = db
+        .selectFrom(first.orderBy(sortKey, page.sortDir).orderBy('c.id', page.sortDir).limit(walk.window).as('c'))
+        .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+        .where(containing(dialectOf(db), 'ct.phone_digits', walk.phone));
     }
-    // The page is chosen through the narrow sort index first and only its rows are read: reading
-    // before OFFSET would read every skipped row too. MATERIALIZED keeps the two steps apart (inlined,
-    // SQLite would rather walk the sort index than look the ids up). The limit is written into the
-    // text, a small integer the schema bounds: SQLite runs such a page about twice as fast as with
-    // a bound limit.
+    // The limit is written into the text, a small integer the schema bounds: SQLite runs such a
+    // page about twice as fast as with a bound limit.
     const chosen = ids
-      .orderBy(`c.${page.sortBy}`, page.sortDir)
+      .select(['c.id', `${sortKey} as key`])
+      .orderBy(sortKey, page.sortDir)
       .orderBy('c.id', page.sortDir)
       .limit(sql.lit(page.limit))
       .offset(page.offset);
+    // The page is chosen through the narrow sort index first and only its rows are read: reading
+    // before OFFSET would read every skipped row too. MATERIALIZED keeps the two steps apart
+    // (inlined, SQLite would rather walk the sort index than look the ids up).
     return db
       .with(
         (cte) => cte('p').materialized(),
@@ -333,11 +434,6 @@ export async function listConversations(
       .orderBy('p.key', page.sortDir)
       .orderBy('p.id', page.sortDir);
   });
-  return {
-    total,
-    bodies: await completeBodies(db, workspaceId, rows),
-    positions: rows.map(({ id, key }) => ({ id, key })),
-  };
 }
 
 /** One conversation of the workspace as the list shows it, serialised, by uuid. */

@@ -1,5 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { Dialect } from './dialect.js';
+import { type Dialect, escapeGlob, escapeLike } from './dialect.js';
 import { UUID_PATTERN } from '../shared/schemas.js';
 
 /**
@@ -44,4 +44,15 @@ export function uuidOfText(dialect: Dialect, column: string): RawBuilder<string 
   return dialect === 'sqlite'
     ? sql<string | null>`lower(${ref})`
     : sql<string | null>`case when ${ref} ~ ${sql.lit(UUID_PATTERN)} then ${ref}::uuid end`;
+}
+
+/** The pattern `containing` binds: `fragment` anywhere in the text, its wildcard characters taken literally. */
+export const containingPattern = (dialect: Dialect, fragment: string): string =>
+  dialect === 'sqlite' ? `*${escapeGlob(fragment)}*` : `%${escapeLike(fragment)}%`;
+
+/** `column` contains `fragment`, case-sensitively on both dialects (SQLite's LIKE ignores case, its GLOB does not). */
+export function containing(dialect: Dialect, column: string, fragment: string): RawBuilder<boolean> {
+  const ref = sql.ref(column);
+  const pattern = containingPattern(dialect, fragment);
+  return dialect === 'sqlite' ? sql<boolean>`${ref} glob ${pattern}` : sql<boolean>`${ref} like ${pattern} escape '\\'`;
 }

@@ -15,6 +15,10 @@ export interface WorkspacesTable {
   created_at: EpochSeconds;
   /** Moves on every write to the workspace's data; conditional GETs compare it (see http/etag.ts). */
   data_version: Generated<number>;
+  /** The highest id of its conversations, kept by a trigger (see conversations/phone-totals.ts). */
+  last_conversation_id: Generated<number>;
+  /** Moves, by trigger, when a contact's number changes or a conversation changes contact or goes. */
+  phone_version: Generated<number>;
 }
 
 export interface ApiTokensTable {
@@ -149,7 +153,8 @@ export interface Database {
   campaign_counts: CampaignCountsTable;
 }
 
-export type Workspace = Selectable<WorkspacesTable>;
+/** A workspace as the rest of Parley sees it; the phone marks are read where they are used. */
+export type Workspace = Omit<Selectable<WorkspacesTable>, 'last_conversation_id' | 'phone_version'>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type NewConversation = Insertable<ConversationsTable>;
 export type NewCall = Insertable<CallsTable>;
