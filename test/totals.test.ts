@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
 import { importNdjson } from '../src/bulk/import.js';
+import * as addPhoneTotalMarks from '../src/db/migrations/2026-11-26T080000-add-phone-total-marks.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
@@ -200,5 +202,21 @@ describeEachDialect('phone fragment totals after writes', (t) => {
     expect(imported).toMatchObject({ imported: 3, rejected: [] });
     for (const { uuid, contact } of lines) contactOf.set(uuid, contact);
     await expectPhoneTotals(50);
+  });
+});
+
+describeEachDialect('phone fragment totals after an upgrade', (t) => {
+  it('count the conversations written before the migration that adds the marks', async () => {
+    const ws = await t.newWorkspace();
+    for (const phone_number of ['+44 7700 900111', '+44 7700 900222', '+1 555 0100']) {
+      expect((await ws.put(randomUUID(), minimalBody({ contact: { uuid: randomUUID(), phone_number } }))).statusCode).toBe(201);
+    }
+    await addPhoneTotalMarks.down(t.db as Kysely<unknown>);
+    await addPhoneTotalMarks.up(t.db as Kysely<unknown>);
+    expect(await totalOf(ws, { phone: '7700' })).toBe(2);
+    expect((await ws.put(randomUUID(), minimalBody({ contact: { uuid: randomUUID(), phone_number: '07700 900333' } }))).statusCode).toBe(
+      201,
+    );
+    expect(await totalOf(ws, { phone: '7700' })).toBe(3);
   });
 });
