@@ -3,8 +3,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedDemoWorkspace } from './demo/demo-workspace.js';
+import { keepHeapNearLiveSize } from './shared/heap.js';
 
 async function main() {
+  keepHeapNearLiveSize();
   let config;
   try {
     config = loadConfig();
