@@ -6,7 +6,6 @@ import { seedDemoWorkspace } from './demo/demo-workspace.js';
 import { keepHeapNearLiveSize } from './shared/heap.js';
 
 async function main() {
-  keepHeapNearLiveSize();
   let config;
   try {
     config = loadConfig();
@@ -18,6 +17,9 @@ async function main() {
     throw error;
   }
 
+  // SQLite runs inside this process, its caches included: there the heap's spare room pushed the
+  // server past its RSS target. On PostgreSQL it did not, and the tighter heap cost throughput.
+  if (config.database.dialect === 'sqlite') keepHeapNearLiveSize();
   const database = openDatabase(config.database);
   await migrateToLatest(database.db);
   const demo = config.database.dialect === 'sqlite' ? await seedDemoWorkspace(database.db) : null;
