@@ -217,7 +217,8 @@ function runShaped<R>(
  * most of a large workspace) are summed from the trigger-kept counts, and so is a campaign
  * alone; any other filter narrows the rows enough to count them through its index.
  */
-async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters, binds: Binds | null): Promise<number> {
+async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
+  const binds = matchingBinds(dialectOf(db), workspaceId, f);
   const narrowed =
     f.phone !== undefined ||
     f.phoneContactIds !== undefined ||
@@ -323,9 +324,7 @@ async function phoneWalk(
 ): Promise<PhoneWalk | undefined> {
   // The window is never under 100 rows: too few matches for a walk to pay, whatever the workspace's size.
   if (total <= 100 * WALKED_ROW_COST) return undefined;
-  const everything = await totalOf(db, workspaceId, dataVersion, {}, () =>
-    countMatching(db, workspaceId, {}, matchingBinds(dialectOf(db), workspaceId, {})),
-  );
+  const everything = await totalOf(db, workspaceId, dataVersion, {}, () => countMatching(db, workspaceId, {}));
   const window = Math.ceil((3 * (page.offset + page.limit) * everything) / total) + 100;
   return window * WALKED_ROW_COST < total ? { phone, window } : undefined;
 }
@@ -361,7 +360,7 @@ export async function listConversations(
     if (!f) total = 0;
     else {
       const counting = marks ? { ...f, upToId: marks.lastConversationId } : f;
-      total = await countMatching(db, workspaceId, counting, matchingBinds(dialectOf(db), workspaceId, counting));
+      total = await countMatching(db, workspaceId, counting);
     }
     if (marks) keepPhoneTotal(db, workspaceId, phoneAlone!, marks, total);
   }
@@ -373,7 +372,7 @@ export async function listConversations(
   // A walk that found less than a page ran out of window, not of matches: the page is then gathered.
   if (!rows || rows.length < page.limit) {
     const f = await resolve();
-    rows = f ? await pageOfMatches(db, workspaceId, { filters: f, binds: matchingBinds(dialectOf(db), workspaceId, f) }, page) : [];
+    rows = f ? await pageOfMatches(db, workspaceId, { filters: f }, page) : [];
   }
   return {
     total,
@@ -386,16 +385,17 @@ export async function listConversations(
 async function pageOfMatches(
   db: Kysely<Database>,
   workspaceId: number,
-  source: { walk: PhoneWalk; filters?: undefined } | { walk?: undefined; filters: ResolvedFilters; binds: Binds | null },
+  source: { walk: PhoneWalk; filters?: undefined } | { walk?: undefined; filters: ResolvedFilters },
   page: PageRequest,
 ): Promise<{ id: number; key: number; body: string | null }[]> {
   const { walk } = source;
+  const binds = walk ? null : matchingBinds(dialectOf(db), workspaceId, source.filters);
   const { after } = page;
   const afterParameters = after ? [after.key, after.id] : [];
-  const name = `page ${walk ? 'walked phone' : source.binds?.shape} by ${page.sortBy} ${page.sortDir} ${page.limit}${after ? ' after' : ''}`;
+  const name = `page ${walk ? 'walked phone' : binds?.shape} by ${page.sortBy} ${page.sortDir} ${page.limit}${after ? ' after' : ''}`;
   const parameters = walk
     ? [workspaceId, ...afterParameters, walk.window, containingPattern(dialectOf(db), walk.phone), page.offset]
-    : source.binds && [...source.binds.parameters, ...afterParameters, page.offset];
+    : binds && [...binds.parameters, ...afterParameters, page.offset];
   return runShaped(db, name, parameters, () => {
     const sortKey = `c.${page.sortBy}` as const;
     const afterCondition = (eb: ExpressionBuilder<{ c: Database['conversations'] }, 'c'>) =>
