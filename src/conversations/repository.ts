@@ -447,15 +447,18 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
 /** The status set, `updated_at` moved forward to now if it changed; undefined when there is no such conversation. */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
   const { record } = await writeConversation(db, workspaceId, async (trx) => {
-    const changed = await trx
-      .updateTable('conversations')
-      .set({ status, updated_at: atLeast('updated_at', nowSeconds()) })
-      .where('workspace_id', '=', workspaceId)
-      .where('uuid', '=', uuid.toLowerCase())
-      .where('status', '!=', status)
-      .returning('id')
-      .executeTakeFirst();
-    return { conversationId: changed?.id ?? (await conversationIdOf(trx, workspaceId, uuid.toLowerCase())) };
+    const conversation = uuid.toLowerCase();
+    const now = nowSeconds();
+    const [changed] = await runCompiled(trx, 'set status', [status, now, now, workspaceId, conversation, status], () =>
+      trx
+        .updateTable('conversations')
+        .set({ status, updated_at: atLeast('updated_at', now) })
+        .where('workspace_id', '=', workspaceId)
+        .where('uuid', '=', conversation)
+        .where('status', '!=', status)
+        .returning('id'),
+    );
+    return { conversationId: changed?.id ?? (await conversationIdOf(trx, workspaceId, conversation)) };
   });
   return record;
 }

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { runCompiled } from '../db/compiled.js';
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { conflict, validationError } from '../http/errors.js';
@@ -23,46 +24,50 @@ const canonicalTimeOrNull = (value: string | null) => (value === null ? null : c
 const pick = <T>(given: T | undefined, stored: T) => (given === undefined ? stored : given);
 
 async function storedContact(trx: Db, workspaceId: number, uuid: string) {
-  return trx
-    .selectFrom('contacts')
-    .select(['name', 'surname', 'phone_number', 'email'])
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', uuid)
-    .executeTakeFirst();
+  const [contact] = await runCompiled(trx, 'stored contact', [workspaceId, uuid], () =>
+    trx
+      .selectFrom('contacts')
+      .select(['name', 'surname', 'phone_number', 'email'])
+      .where('workspace_id', '=', workspaceId)
+      .where('uuid', '=', uuid),
+  );
+  return contact;
 }
 
 /** The stored call with that uuid, which must be this conversation's own if it exists at all. */
 async function storedCall(trx: Db, workspaceId: number, uuid: string, conversationId: number | undefined) {
-  const call = await trx
-    .selectFrom('calls as k')
-    .leftJoin('campaigns as cp', 'cp.id', 'k.campaign_id')
-    .select([
-      'k.conversation_id',
-      'k.direction',
-      'k.status',
-      'k.duration',
-      'k.recording_url',
-      'k.handled_by',
-      'k.summary',
-      'k.timestamp',
-      'cp.uuid as campaign_uuid',
-    ])
-    .where('k.workspace_id', '=', workspaceId)
-    .where('k.uuid', '=', uuid)
-    .executeTakeFirst();
+  const [call] = await runCompiled(trx, 'stored call', [workspaceId, uuid], () =>
+    trx
+      .selectFrom('calls as k')
+      .leftJoin('campaigns as cp', 'cp.id', 'k.campaign_id')
+      .select([
+        'k.conversation_id',
+        'k.direction',
+        'k.status',
+        'k.duration',
+        'k.recording_url',
+        'k.handled_by',
+        'k.summary',
+        'k.timestamp',
+        'cp.uuid as campaign_uuid',
+      ])
+      .where('k.workspace_id', '=', workspaceId)
+      .where('k.uuid', '=', uuid),
+  );
   if (call && call.conversation_id !== conversationId) throw conflict('call.uuid', `Call ${uuid} belongs to another conversation`);
   return call;
 }
 
 async function taskUuidsOfCall(trx: Db, workspaceId: number, callUuid: string) {
-  const rows = await trx
-    .selectFrom('tasks')
-    .select('uuid')
-    .where('workspace_id', '=', workspaceId)
-    .where('third_party_id', '=', callUuid)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
+  const rows = await runCompiled(trx, 'task uuids of call', [workspaceId, callUuid], () =>
+    trx
+      .selectFrom('tasks')
+      .select('uuid')
+      .where('workspace_id', '=', workspaceId)
+      .where('third_party_id', '=', callUuid)
+      .orderBy('created_at')
+      .orderBy('id'),
+  );
   return rows.map((row) => row.uuid);
 }
 
@@ -149,21 +154,25 @@ function sameContent(a: Conversation, b: Conversation, ignoreUpdatedAt: boolean)
   return isDeepStrictEqual(comparable(a), comparable(b));
 }
 
+/** The id of a row of the workspace that exists. */
+async function idByUuid(trx: Db, table: 'agents' | 'campaigns' | 'listings' | 'contacts', workspaceId: number, uuid: string) {
+  const [row] = await runCompiled(trx, `${table} id`, [workspaceId, uuid], () =>
+    trx.selectFrom(table).select('id').where('workspace_id', '=', workspaceId).where('uuid', '=', uuid),
+  );
+  return row!.id;
+}
+
 /** Inserts the row if its uuid is new to the workspace, and returns its id either way. */
 async function ensureEntity(trx: Db, table: 'agents' | 'campaigns' | 'listings', workspaceId: number, uuid: string | null) {
   if (uuid === null) return null;
-  await trx
-    .insertInto(table)
-    .values({ workspace_id: workspaceId, uuid, created_at: nowSeconds() })
-    .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doNothing())
-    .execute();
-  const row = await trx
-    .selectFrom(table)
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', uuid)
-    .executeTakeFirstOrThrow();
-  return row.id;
+  const now = nowSeconds();
+  await runCompiled(trx, `ensure ${table}`, [workspaceId, uuid, now], () =>
+    trx
+      .insertInto(table)
+      .values({ workspace_id: workspaceId, uuid, created_at: now })
+      .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doNothing()),
+  );
+  return idByUuid(trx, table, workspaceId, uuid);
 }
 
 async function saveContact(trx: Db, workspaceId: number, contact: Conversation['contact']) {
@@ -175,24 +184,27 @@ async function saveContact(trx: Db, workspaceId: number, contact: Conversation['
     phone_digits: contact.phone_number === null ? null : normalisePhone(contact.phone_number),
     email: contact.email,
   };
-  await trx
-    .insertInto('contacts')
-    .values({ workspace_id: workspaceId, uuid: contact.uuid, ...fields, created_at: now, updated_at: now })
-    .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doUpdateSet({ ...fields, updated_at: now }))
-    .execute();
-  const row = await trx
-    .selectFrom('contacts')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', contact.uuid)
-    .executeTakeFirstOrThrow();
-  return row.id;
+  const values = { workspace_id: workspaceId, uuid: contact.uuid, ...fields, created_at: now, updated_at: now };
+  const changes = { ...fields, updated_at: now };
+  await runCompiled(trx, 'save contact', [...Object.values(values), ...Object.values(changes)], () =>
+    trx
+      .insertInto('contacts')
+      .values(values)
+      .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doUpdateSet(changes)),
+  );
+  return idByUuid(trx, 'contacts', workspaceId, contact.uuid);
 }
 
 async function saveCall(trx: Db, workspaceId: number, conversationId: number, call: Call | null, campaignUuid: string | null) {
-  let stale = trx.deleteFrom('calls').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId);
-  if (call) stale = stale.where('uuid', '!=', call.uuid);
-  await stale.execute();
+  await runCompiled(
+    trx,
+    `drop calls${call ? ' but one' : ''}`,
+    call ? [workspaceId, conversationId, call.uuid] : [workspaceId, conversationId],
+    () => {
+      const stale = trx.deleteFrom('calls').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId);
+      return call ? stale.where('uuid', '!=', call.uuid) : stale;
+    },
+  );
   if (!call) return;
   const fields = {
     campaign_id: await ensureEntity(trx, 'campaigns', workspaceId, campaignUuid),
@@ -204,65 +216,77 @@ async function saveCall(trx: Db, workspaceId: number, conversationId: number, ca
     summary: call.summary,
     timestamp: call.timestamp === null ? null : fromIso(call.timestamp),
   };
-  await trx
-    .insertInto('calls')
-    .values({ workspace_id: workspaceId, uuid: call.uuid, conversation_id: conversationId, ...fields })
-    .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doUpdateSet(fields))
-    .execute();
+  const values = { workspace_id: workspaceId, uuid: call.uuid, conversation_id: conversationId, ...fields };
+  await runCompiled(trx, 'save call', [...Object.values(values), ...Object.values(fields)], () =>
+    trx
+      .insertInto('calls')
+      .values(values)
+      .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doUpdateSet(fields)),
+  );
 }
 
 /** Makes exactly `taskUuids` point at the call: new ones are created, dropped ones are unlinked, not deleted. */
 async function saveTasks(trx: Db, workspaceId: number, callUuid: string, taskUuids: string[]) {
-  if (taskUuids.length > 0) {
-    const taken = await trx
-      .selectFrom('tasks')
-      .select(['uuid'])
-      .where('workspace_id', '=', workspaceId)
-      .where('uuid', 'in', taskUuids)
-      .where('third_party_id', 'is not', null)
-      .where('third_party_id', '!=', callUuid)
-      .executeTakeFirst();
+  const count = taskUuids.length;
+  if (count > 0) {
+    const [taken] = await runCompiled(trx, `tasks of other calls ${count}`, [workspaceId, ...taskUuids, callUuid], () =>
+      trx
+        .selectFrom('tasks')
+        .select(['uuid'])
+        .where('workspace_id', '=', workspaceId)
+        .where('uuid', 'in', taskUuids)
+        .where('third_party_id', 'is not', null)
+        .where('third_party_id', '!=', callUuid)
+        .limit(sql.lit(1)),
+    );
     if (taken) throw conflict('task_uuids', `Task ${taken.uuid} belongs to another call`);
   }
-  let unlink = trx
-    .updateTable('tasks')
-    .set({ third_party_id: null })
-    .where('workspace_id', '=', workspaceId)
-    .where('third_party_id', '=', callUuid);
-  if (taskUuids.length > 0) unlink = unlink.where('uuid', 'not in', taskUuids);
-  await unlink.execute();
+  await runCompiled(trx, `unlink tasks ${count}`, [null, workspaceId, callUuid, ...taskUuids], () => {
+    const unlink = trx
+      .updateTable('tasks')
+      .set({ third_party_id: null })
+      .where('workspace_id', '=', workspaceId)
+      .where('third_party_id', '=', callUuid);
+    return count > 0 ? unlink.where('uuid', 'not in', taskUuids) : unlink;
+  });
   const now = nowSeconds();
   for (const uuid of taskUuids) {
-    await trx
-      .insertInto('tasks')
-      .values({ workspace_id: workspaceId, uuid, third_party_id: callUuid, created_at: now })
-      .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doUpdateSet({ third_party_id: callUuid }))
-      .execute();
+    await runCompiled(trx, 'save task', [workspaceId, uuid, callUuid, now, callUuid], () =>
+      trx
+        .insertInto('tasks')
+        .values({ workspace_id: workspaceId, uuid, third_party_id: callUuid, created_at: now })
+        .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doUpdateSet({ third_party_id: callUuid })),
+    );
   }
 }
 
 /** Makes exactly `sessionUuids` the conversation's sessions; a session of another conversation is a conflict. */
 async function saveSessions(trx: Db, workspaceId: number, conversationId: number, sessionUuids: string[]) {
-  if (sessionUuids.length > 0) {
-    const taken = await trx
-      .selectFrom('sessions')
-      .select('uuid')
-      .where('workspace_id', '=', workspaceId)
-      .where('uuid', 'in', sessionUuids)
-      .where('conversation_id', '!=', conversationId)
-      .executeTakeFirst();
+  const count = sessionUuids.length;
+  if (count > 0) {
+    const [taken] = await runCompiled(trx, `sessions of other conversations ${count}`, [workspaceId, ...sessionUuids, conversationId], () =>
+      trx
+        .selectFrom('sessions')
+        .select('uuid')
+        .where('workspace_id', '=', workspaceId)
+        .where('uuid', 'in', sessionUuids)
+        .where('conversation_id', '!=', conversationId)
+        .limit(sql.lit(1)),
+    );
     if (taken) throw conflict('session_uuids', `Session ${taken.uuid} belongs to another conversation`);
   }
-  let stale = trx.deleteFrom('sessions').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId);
-  if (sessionUuids.length > 0) stale = stale.where('uuid', 'not in', sessionUuids);
-  await stale.execute();
+  await runCompiled(trx, `drop sessions ${count}`, [workspaceId, conversationId, ...sessionUuids], () => {
+    const stale = trx.deleteFrom('sessions').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId);
+    return count > 0 ? stale.where('uuid', 'not in', sessionUuids) : stale;
+  });
   const now = nowSeconds();
   for (const uuid of sessionUuids) {
-    await trx
-      .insertInto('sessions')
-      .values({ workspace_id: workspaceId, uuid, conversation_id: conversationId, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doNothing())
-      .execute();
+    await runCompiled(trx, 'save session', [workspaceId, uuid, conversationId, now, now], () =>
+      trx
+        .insertInto('sessions')
+        .values({ workspace_id: workspaceId, uuid, conversation_id: conversationId, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['workspace_id', 'uuid']).doNothing()),
+    );
   }
 }
 
@@ -275,12 +299,9 @@ interface Written {
 
 async function write(trx: Transaction<Database>, workspaceId: number, uuid: string, body: ConversationInput): Promise<Written> {
   // The stored body is the conversation as presented: one read instead of the joins.
-  const stored = await trx
-    .selectFrom('conversations')
-    .select(['id', 'body'])
-    .where('workspace_id', '=', workspaceId)
-    .where('uuid', '=', uuid)
-    .executeTakeFirst();
+  const [stored] = await runCompiled(trx, 'stored conversation', [workspaceId, uuid], () =>
+    trx.selectFrom('conversations').select(['id', 'body']).where('workspace_id', '=', workspaceId).where('uuid', '=', uuid),
+  );
   const storedId = stored?.id;
   const current = stored && (JSON.parse((await completeBodies(trx, workspaceId, [stored]))[0]!) as Conversation);
   const desired = await merge(trx, workspaceId, uuid, body, current, storedId);
@@ -308,14 +329,15 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
   let conversationId: number;
   if (storedId !== undefined) {
     conversationId = storedId;
-    await trx.updateTable('conversations').set(fields).where('id', '=', conversationId).execute();
+    await runCompiled(trx, 'update conversation', [...Object.values(fields), conversationId], () =>
+      trx.updateTable('conversations').set(fields).where('id', '=', conversationId),
+    );
   } else {
-    const inserted = await trx
-      .insertInto('conversations')
-      .values({ workspace_id: workspaceId, uuid, ...fields })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    conversationId = inserted.id;
+    const values = { workspace_id: workspaceId, uuid, ...fields };
+    const [inserted] = await runCompiled(trx, 'insert conversation', Object.values(values), () =>
+      trx.insertInto('conversations').values(values).returning('id'),
+    );
+    conversationId = inserted!.id;
   }
 
   await saveCall(trx, workspaceId, conversationId, desired.call, desired.campaign_uuid);

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { validationError } from './errors.js';
+import { declaredNames } from './query-hooks.js';
 
 /** With the `u` flag a surrogate pair is one code point outside this range, so only an unpaired half matches. */
 const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
@@ -26,10 +27,12 @@ export function findUnstorable(value: unknown, path: string[] = []): { path: str
 
 /** The query parameters the route declares: unknown ones are ignored (the contract), whatever they hold. */
 function declaredQuery(request: FastifyRequest): Record<string, unknown> {
-  const declared = (request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined)?.properties;
-  if (!declared) return {};
+  const schema = request.routeOptions.schema?.querystring;
+  if (!schema) return {};
   const query = request.query as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(declared).flatMap((name) => (name in query ? [[name, query[name]]] : [])));
+  const declared: Record<string, unknown> = {};
+  for (const name of declaredNames(schema, query)) declared[name] = query[name];
+  return declared;
 }
 
 /**

@@ -15,23 +15,42 @@ interface CaseRule {
   allowed: string[];
 }
 
-/** Per querystring schema: how to rewrite its case-insensitive parameters, keyed by parameter. */
-const caseRules = new WeakMap<object, Map<string, CaseRule>>();
+/** What every request's parameters are checked against, worked out once per querystring schema. */
+interface QueryRules {
+  declared: Set<string>;
+  integers: Set<string>;
+  /** How to rewrite the case-insensitive parameters, keyed by parameter. */
+  caseRules: Map<string, CaseRule>;
+}
 
-function caseRulesOf(schema: { properties?: Record<string, PropertySchema> }) {
-  let rules = caseRules.get(schema);
+const rulesBySchema = new WeakMap<object, QueryRules>();
+
+function rulesOf(querySchema: object): QueryRules {
+  let rules = rulesBySchema.get(querySchema);
   if (!rules) {
-    rules = new Map();
-    for (const [name, property] of Object.entries(schema.properties ?? {})) {
+    const properties = Object.entries((querySchema as { properties?: Record<string, PropertySchema> }).properties ?? {});
+    const caseRules = new Map<string, CaseRule>();
+    for (const [name, property] of properties) {
       const values = property['x-values'] ?? property.enum?.map(String);
       if (property['x-case-insensitive'] && values) {
         const spellings = new Map(values.map((value) => [value.toLowerCase(), value]));
-        rules.set(name, { spellings, list: property['x-values'] !== undefined, allowed: values });
+        caseRules.set(name, { spellings, list: property['x-values'] !== undefined, allowed: values });
       }
     }
-    caseRules.set(schema, rules);
+    rules = {
+      declared: new Set(properties.map(([name]) => name)),
+      integers: new Set(properties.filter(([, property]) => property.type === 'integer').map(([name]) => name)),
+      caseRules,
+    };
+    rulesBySchema.set(querySchema, rules);
   }
   return rules;
+}
+
+/** The names in `query` that `querySchema` declares, in the query's order: a request sends a few of many. */
+export function declaredNames(querySchema: object, query: Record<string, unknown>): string[] {
+  const { declared } = rulesOf(querySchema);
+  return Object.keys(query).filter((name) => declared.has(name));
 }
 
 function canonical(name: string, value: string, rule: CaseRule): string {
@@ -53,22 +72,23 @@ const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
  * canonical spelling. Rewrites `query` in place.
  */
 export function normaliseParameters(querySchema: object, query: Record<string, unknown>) {
-  const schema = querySchema as { properties?: Record<string, PropertySchema> };
-  if (!schema.properties) return;
-  for (const name of Object.keys(schema.properties)) {
+  const { integers, caseRules } = rulesOf(querySchema);
+  const names = declaredNames(querySchema, query);
+  for (const name of names) {
     if (Array.isArray(query[name])) throw validationError(name, `${name} must be given only once`);
   }
   // Ajv's coercion turns "Infinity", "1e400" or 400 nines into Infinity and then skips its range
   // checks; "0x10" and "1e2" would pass as 16 and 100. Only plain decimal digits are an integer here.
-  for (const [name, property] of Object.entries(schema.properties)) {
+  for (const name of names) {
     const value = query[name];
-    if (property.type !== 'integer' || typeof value !== 'string') continue;
+    if (!integers.has(name) || typeof value !== 'string') continue;
     if (!DECIMAL_INTEGER.test(value)) throw validationError(name, `${name} must be an integer`);
     if (!Number.isSafeInteger(Number(value))) throw validationError(name, `${name} is out of range`);
   }
-  for (const [name, rule] of caseRulesOf(schema)) {
+  for (const name of names) {
+    const rule = caseRules.get(name);
     const value = query[name];
-    if (typeof value === 'string') query[name] = canonical(name, value, rule);
+    if (rule && typeof value === 'string') query[name] = canonical(name, value, rule);
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { requireConversationId } from '../conversations/identity.js';
+import { runCompiled } from '../db/compiled.js';
 import { atLeast, atMost } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
@@ -117,13 +118,15 @@ export async function appendMessage(
     // commit one at a time: a writer cannot take id n, stall, and commit after n + 1 had been
     // exported, where an export cursor already past n would never show it. The statement that
     // moves the conversation's activity forward also finds it: one round trip, not two.
-    const touched = await trx
-      .updateTable('conversations')
-      .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })
-      .where('workspace_id', '=', workspaceId)
-      .where('uuid', '=', conversationUuid.toLowerCase())
-      .returning('id')
-      .executeTakeFirst();
+    const conversation = conversationUuid.toLowerCase();
+    const [touched] = await runCompiled(trx, 'touch conversation', [at, at, now, now, workspaceId, conversation], () =>
+      trx
+        .updateTable('conversations')
+        .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })
+        .where('workspace_id', '=', workspaceId)
+        .where('uuid', '=', conversation)
+        .returning('id'),
+    );
     if (!touched) throw notFound('Conversation');
     const conversationId = touched.id;
     const sessionUuid = input.session_uuid?.toLowerCase() ?? null;
@@ -135,11 +138,9 @@ export async function appendMessage(
       content: input.content,
       created_at: at,
     };
-    await trx
-      .insertInto('messages')
-      .values({ ...message, workspace_id: workspaceId, conversation_id: conversationId, session_id: sessionId })
-      .execute();
+    const row = { ...message, workspace_id: workspaceId, conversation_id: conversationId, session_id: sessionId };
+    await runCompiled(trx, 'insert message', Object.values(row), () => trx.insertInto('messages').values(row));
     // Answered from what was written, as it now stands, rather than read back.
-    return { created: true, message: { ...message, conversation_uuid: conversationUuid.toLowerCase(), session_uuid: sessionUuid } };
+    return { created: true, message: { ...message, conversation_uuid: conversation, session_uuid: sessionUuid } };
   });
 }

@@ -93,17 +93,20 @@ const OPERATIONS: Partial<Record<RootOperationNode['kind'], string>> = {
  * start times live in a WeakMap keyed by the query id and vanish with it.
  */
 export function queryTimingPlugin(histogram: Histogram<'operation'>): KyselyPlugin {
-  const started = new WeakMap<QueryId, { at: bigint; operation: string }>();
+  // One child per operation, made up front: labelling each observation hashed its labels every time.
+  const timers = new Map(Object.entries(OPERATIONS).map(([kind, operation]) => [kind, histogram.labels(operation)]));
+  const other = histogram.labels('other');
+  const started = new WeakMap<QueryId, { at: number; timer: typeof other }>();
   return {
     transformQuery({ node, queryId }) {
-      started.set(queryId, { at: process.hrtime.bigint(), operation: OPERATIONS[node.kind] ?? 'other' });
+      started.set(queryId, { at: performance.now(), timer: timers.get(node.kind) ?? other });
       return node;
     },
     async transformResult({ result, queryId }) {
       const start = started.get(queryId);
       if (start) {
         started.delete(queryId);
-        histogram.observe({ operation: start.operation }, Number(process.hrtime.bigint() - start.at) / 1e9);
+        start.timer.observe((performance.now() - start.at) / 1000);
       }
       return result;
     },
