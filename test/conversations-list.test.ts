@@ -745,6 +745,76 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it('pages a fragment that few contacts match, from the first answer on, like any other filter', async () => {
+      const ws = await t.newWorkspace();
+      // 600 conversations, oldest first, over 300 contacts (two each); each of "0042" to "0046"
+      // is in the numbers of 50 contacts, so 100 conversations.
+      const codes = ['0042', '0043', '0044', '0045', '0046', '7777'];
+      const contacts = Array.from({ length: 300 }, (_, i) => ({
+        ...conversationBody().contact,
+        uuid: randomUUID(),
+        phone_number: `+1 415 ${codes[i % 6]} ${String(i).padStart(4, '0')}`,
+      }));
+      const lines = Array.from({ length: 600 }, (_, i) => ({
+        uuid: randomUUID(),
+        ...conversationBody({ created_at: at(i), updated_at: at(1_000 + ((i * 7_919) % 600)), contact: contacts[(i * 7) % 300] }),
+      }));
+      await importNdjson(
+        t.db,
+        ws.id,
+        (async function* () {
+          for (const line of lines) yield JSON.stringify(line);
+        })(),
+      );
+      const all: Conversation[] = [];
+      for (let n = 1; n <= 6; n++) all.push(...(await page(ws, { page: n, per_page: 100 })).data);
+      expect(all).toHaveLength(600);
+      const matching = (fragment: string) => all.filter((c) => c.contact.phone_number!.replaceAll(' ', '').includes(fragment));
+      const byUpdate = (list: Conversation[]) => [...list].sort((a, b) => a.updated_at.localeCompare(b.updated_at)).reverse();
+      expect(matching('0042')).toHaveLength(100);
+
+      // A fragment of its own for each: its first answer is the one that reads its matches whole.
+      const cases: [Query, Conversation[]][] = [
+        [{ phone: '0042', per_page: 15 }, matching('0042')],
+        [{ phone: '0043', page: 2, per_page: 15 }, matching('0043')],
+        [{ phone: '0044', sort_by: 'updated_at', page: 3, per_page: 10 }, byUpdate(matching('0044'))],
+        [{ phone: '0045', page: 9, per_page: 10 }, matching('0045')],
+      ];
+      for (const [query, expected] of cases) {
+        const perPage = Number(query.per_page);
+        const pageNumber = Number(query.page ?? 1);
+        expect({ query, data: await page(ws, query) }).toEqual({
+          query,
+          data: {
+            current_page: pageNumber,
+            data: expected.slice((pageNumber - 1) * perPage, pageNumber * perPage),
+            per_page: perPage,
+            total: expected.length,
+            last_page: Math.ceil(expected.length / perPage),
+          },
+        });
+      }
+
+      // Each cursor page after a write, so that each counts afresh; the write touches no match.
+      const expected = matching('0046');
+      const untouched = all.find((c) => !c.contact.phone_number!.replaceAll(' ', '').includes('0046'))!;
+      let cursor = '';
+      for (let n = 0; n < 3; n++) {
+        const response = await ws.list({ phone: '0046', channel: 'Whatsapp', per_page: 15, cursor });
+        expect(response.statusCode).toBe(200);
+        const { data } = response.json();
+        expect(data.data).toEqual(expected.slice(n * 15, (n + 1) * 15));
+        expect(data.total).toBe(expected.length);
+        cursor = data.next_cursor;
+        const patched = await ws.request({
+          method: 'PATCH',
+          url: `/api/v1/conversations/${untouched.uuid}`,
+          payload: { status: n % 2 ? 'Active' : 'Closed' },
+        });
+        expect(patched.statusCode).toBe(200);
+      }
+    });
+
     it('rejects a phone without a digit, an empty one and one over 32 characters', async () => {
       const ws = await t.newWorkspace();
       const p = await fixture(ws);
