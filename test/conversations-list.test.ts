@@ -3,7 +3,7 @@ import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { importNdjson } from '../src/bulk/import.js';
-import { describeEachDialect, type Query, type TestWorkspace, workspaceClient } from './helpers/app.js';
+import { describeEachDialect, type Query, type TestContext, type TestWorkspace, workspaceClient } from './helpers/app.js';
 import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
 /** The example response of the published reference page (seeds/conversations-list.txt), verbatim. */
@@ -87,6 +87,38 @@ async function page(ws: TestWorkspace, query: Query | string = {}) {
   const response = await ws.list(query);
   expect(response.statusCode, response.body).toBe(200);
   return response.json().data as { current_page: number; data: Conversation[]; per_page: number; total: number; last_page: number };
+}
+
+/** Imports `lines` into the workspace, then lists all of it, newest first. */
+async function importedAndListed(t: TestContext, ws: TestWorkspace, lines: object[]): Promise<Conversation[]> {
+  await importNdjson(
+    t.db,
+    ws.id,
+    (async function* () {
+      for (const line of lines) yield JSON.stringify(line);
+    })(),
+  );
+  const all: Conversation[] = [];
+  for (let n = 1; n <= Math.ceil(lines.length / 100); n++) all.push(...(await page(ws, { page: n, per_page: 100 })).data);
+  return all;
+}
+
+/** Each query's whole page against the conversations it should find, in order (default 15 a page). */
+async function expectPages(ws: TestWorkspace, cases: [Query, Conversation[]][]) {
+  for (const [query, expected] of cases) {
+    const perPage = Number(query.per_page ?? 15);
+    const pageNumber = Number(query.page ?? 1);
+    expect({ query, data: await page(ws, query) }).toEqual({
+      query,
+      data: {
+        current_page: pageNumber,
+        data: expected.slice((pageNumber - 1) * perPage, pageNumber * perPage),
+        per_page: perPage,
+        total: expected.length,
+        last_page: Math.ceil(expected.length / perPage),
+      },
+    });
+  }
 }
 
 const uuidsOf = async (ws: TestWorkspace, query: Query | string = {}) => (await page(ws, query)).data.map((c) => c.uuid);
@@ -698,15 +730,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
           },
         }),
       }));
-      await importNdjson(
-        t.db,
-        ws.id,
-        (async function* () {
-          for (const line of lines) yield JSON.stringify(line);
-        })(),
-      );
-      const all: Conversation[] = [];
-      for (let n = 1; n <= 15; n++) all.push(...(await page(ws, { page: n, per_page: 100, sort_by: 'created_at', sort_dir: 'desc' })).data);
+      const all = await importedAndListed(t, ws, lines);
       expect(all.map((c) => c.uuid)).toEqual(lines.map((line) => line.uuid).reverse());
       const matching = (fragment: string) => all.filter((c) => c.contact.phone_number!.replaceAll(' ', '').includes(fragment));
       const byUpdate = (list: Conversation[]) => [...list].sort((a, b) => a.updated_at.localeCompare(b.updated_at));
@@ -719,20 +743,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         [{ phone: '7700' }, matching('7700')],
         [{ phone: '7700', page: 2, per_page: 50 }, matching('7700')],
       ];
-      for (const [query, expected] of cases) {
-        const perPage = Number(query.per_page ?? 15);
-        const pageNumber = Number(query.page ?? 1);
-        expect({ query, data: await page(ws, query) }).toEqual({
-          query,
-          data: {
-            current_page: pageNumber,
-            data: expected.slice((pageNumber - 1) * perPage, pageNumber * perPage),
-            per_page: perPage,
-            total: expected.length,
-            last_page: Math.ceil(expected.length / perPage),
-          },
-        });
-      }
+      await expectPages(ws, cases);
 
       let cursor = '';
       for (let n = 0; n < 3; n++) {
@@ -759,15 +770,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         uuid: randomUUID(),
         ...conversationBody({ created_at: at(i), updated_at: at(1_000 + ((i * 7_919) % 600)), contact: contacts[(i * 7) % 300] }),
       }));
-      await importNdjson(
-        t.db,
-        ws.id,
-        (async function* () {
-          for (const line of lines) yield JSON.stringify(line);
-        })(),
-      );
-      const all: Conversation[] = [];
-      for (let n = 1; n <= 6; n++) all.push(...(await page(ws, { page: n, per_page: 100 })).data);
+      const all = await importedAndListed(t, ws, lines);
       expect(all).toHaveLength(600);
       const matching = (fragment: string) => all.filter((c) => c.contact.phone_number!.replaceAll(' ', '').includes(fragment));
       const byUpdate = (list: Conversation[]) => [...list].sort((a, b) => a.updated_at.localeCompare(b.updated_at)).reverse();
@@ -780,20 +783,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         [{ phone: '0044', sort_by: 'updated_at', page: 3, per_page: 10 }, byUpdate(matching('0044'))],
         [{ phone: '0045', page: 9, per_page: 10 }, matching('0045')],
       ];
-      for (const [query, expected] of cases) {
-        const perPage = Number(query.per_page);
-        const pageNumber = Number(query.page ?? 1);
-        expect({ query, data: await page(ws, query) }).toEqual({
-          query,
-          data: {
-            current_page: pageNumber,
-            data: expected.slice((pageNumber - 1) * perPage, pageNumber * perPage),
-            per_page: perPage,
-            total: expected.length,
-            last_page: Math.ceil(expected.length / perPage),
-          },
-        });
-      }
+      await expectPages(ws, cases);
 
       // Each cursor page after a write, so that each counts afresh; the write touches no match.
       const expected = matching('0046');
