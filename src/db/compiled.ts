@@ -4,7 +4,9 @@ import { CompiledQuery, type DialectAdapter, type Kysely, type RootOperationNode
  * Runs a query of fixed shape with Kysely's SQL compiled once per database and name: building and
  * compiling a query costs more than SQLite takes to run a small one, and the hot path runs the
  * same few on every request. `build` must produce exactly `parameters`, in order, as its
- * parameters (checked when it is compiled).
+ * parameters (checked when it is compiled). A name stands for one text: whatever changes the text
+ * belongs in the name (a list's length, a condition added or not), and so would an `undefined`
+ * value, which Kysely leaves out of an insert or update: callers pass `null` instead.
  *
  * Kept by the database's adapter, which its transactions share: each transaction is a Kysely
  * instance of its own, and keyed by instance every write compiled its queries afresh. Each run
