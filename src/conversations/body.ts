@@ -1,5 +1,7 @@
 import { type Kysely, sql } from 'kysely';
+import { runCompiled } from '../db/compiled.js';
 import { dialectOf } from '../db/dialect.js';
+import { idAmong, idListParameter } from '../db/expressions.js';
 import type { Database } from '../db/tables.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { presentConversation } from './present.js';
@@ -80,15 +82,26 @@ export async function completeBodies(
   });
 }
 
+/** The stored rows of these conversations of the workspace, in the order of `ids`; an id not found is left out. */
+export async function storedBodies(
+  db: Kysely<Database>,
+  workspaceId: number,
+  ids: readonly number[],
+): Promise<{ id: number; body: string | null }[]> {
+  if (ids.length === 0) return [];
+  const dialect = dialectOf(db);
+  const rows = await runCompiled(db, 'bodies by id', [workspaceId, idListParameter(dialect, ids)], () =>
+    db
+      .selectFrom('conversations as c')
+      .select(['c.id', 'c.body'])
+      .where('c.workspace_id', '=', workspaceId)
+      .where(idAmong(dialect, 'c.id', ids)),
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /** The bodies of these conversations of the workspace, in the order of `ids` (see `completeBodies`). */
 export async function readBodies(db: Kysely<Database>, workspaceId: number, ids: readonly number[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const { rows } = await sql<{ id: number; body: string | null }>`select id, body from conversations
-    where workspace_id = ${workspaceId} and id in (${sql.join(ids)})`.execute(db);
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return completeBodies(
-    db,
-    workspaceId,
-    ids.flatMap((id) => byId.get(id) ?? []),
-  );
+  return completeBodies(db, workspaceId, await storedBodies(db, workspaceId, ids));
 }

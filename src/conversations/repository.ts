@@ -5,7 +5,7 @@ import { atLeast, containing, containingPattern, idAmong, idListParameter, uuidO
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
-import { completeBodies, readBodies } from './body.js';
+import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { keepPhoneTotal, phoneTotalNow } from './phone-totals.js';
@@ -370,17 +370,13 @@ function pageOfGathered(gathered: Position[], page: PageRequest): Position[] {
 
 /** The stored bodies of these positions, in their order; one deleted since it was gathered is left out. */
 async function bodiesAt(db: Kysely<Database>, workspaceId: number, positions: Position[]) {
-  const dialect = dialectOf(db);
-  const ids = positions.map(({ id }) => id);
-  const found = await runCompiled(db, 'bodies by id', [workspaceId, idListParameter(dialect, ids)], () =>
-    db
-      .selectFrom('conversations as c')
-      .select(['c.id', 'c.body'])
-      .where('c.workspace_id', '=', workspaceId)
-      .where(idAmong(dialect, 'c.id', ids)),
+  const keyOf = new Map(positions.map(({ id, key }) => [id, key]));
+  const stored = await storedBodies(
+    db,
+    workspaceId,
+    positions.map(({ id }) => id),
   );
-  const bodyOf = new Map(found.map(({ id, body }) => [id, body]));
-  return positions.flatMap(({ id, key }) => (bodyOf.has(id) ? [{ id, key, body: bodyOf.get(id)! }] : []));
+  return stored.map(({ id, body }) => ({ id, key: keyOf.get(id)!, body }));
 }
 
 export interface ConversationPage {
