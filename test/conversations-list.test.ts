@@ -697,6 +697,30 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it('counts a conversation once however often its number holds the fragment, whatever characters the number is made of', async () => {
+      const ws = await t.newWorkspace();
+      const contact = (phone_number: string) => ({ uuid: randomUUID(), phone_number });
+      const repeated = contact('+1 555 5555');
+      const twice = [await create(ws, minimalBody({ contact: repeated })), await create(ws, minimalBody({ contact: repeated }))];
+      const astral = await create(ws, minimalBody({ contact: contact('Tel 1𝟚3 ٤5٦ 9\u{10FFFF}\u{10FFFF}') }));
+      const near = await create(ws, minimalBody({ contact: contact('1𝟚4 ٤5٧ 98') }));
+      const cases: [string, Conversation[]][] = [
+        ['555', twice],
+        ['55555', twice],
+        ['5555555', twice],
+        ['1𝟚3', [astral]],
+        ['1𝟚', [astral, near]],
+        ['5٦', [astral]],
+        ['٤5', [astral, near]],
+        ['9\u{10FFFF}', [astral]],
+        ['9', [astral, near]],
+        ['9\u{10FFFF}\u{10FFFF}\u{10FFFF}', []],
+      ];
+      for (const [phone, expected] of cases) {
+        expect({ phone, found: await found(ws, phone) }).toEqual({ phone, found: sorted(expected) });
+      }
+    });
+
     it('treats quotes, * and ? in a fragment as ordinary characters too', async () => {
       const ws = await t.newWorkspace();
       const quoted = await create(ws, minimalBody({ contact: { uuid: randomUUID(), phone_number: 'ext "12" *9?' } }));

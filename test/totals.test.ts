@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { importNdjson } from '../src/bulk/import.js';
-import * as addPhoneTotalMarks from '../src/db/migrations/2026-11-26T080000-add-phone-total-marks.js';
+import * as indexPhoneSuffixes from '../src/db/migrations/2026-11-26T140000-index-phone-suffixes.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
@@ -206,13 +206,13 @@ describeEachDialect('phone fragment totals after writes', (t) => {
 });
 
 describeEachDialect('phone fragment totals after an upgrade', (t) => {
-  it('count the conversations written before the migration that adds the marks', async () => {
+  it('count the conversations written before the migration that indexes phone suffixes', async () => {
     const ws = await t.newWorkspace();
     for (const phone_number of ['+44 7700 900111', '+44 7700 900222', '+1 555 0100']) {
       expect((await ws.put(randomUUID(), minimalBody({ contact: { uuid: randomUUID(), phone_number } }))).statusCode).toBe(201);
     }
-    await addPhoneTotalMarks.down(t.db as Kysely<unknown>);
-    await addPhoneTotalMarks.up(t.db as Kysely<unknown>);
+    await indexPhoneSuffixes.down(t.db as Kysely<unknown>);
+    await indexPhoneSuffixes.up(t.db as Kysely<unknown>);
     expect(await totalOf(ws, { phone: '7700' })).toBe(2);
     expect((await ws.put(randomUUID(), minimalBody({ contact: { uuid: randomUUID(), phone_number: '07700 900333' } }))).statusCode).toBe(
       201,

@@ -1,14 +1,14 @@
-import { type CompiledQuery, type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import { type Dialect, dialectOf } from '../db/dialect.js';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { dialectOf } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
-import { atLeast, containing, containingPattern, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
+import { atLeast, containing, containingPattern, uuidOfText } from '../db/expressions.js';
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
 import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
-import { keepPhoneTotal, phoneTotalNow } from './phone-totals.js';
+import { phoneMatchParameters, phoneMatches, phoneTotal } from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
 /** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
@@ -44,12 +44,8 @@ interface ResolvedFilters extends Pick<
   ConversationFilters,
   'phone' | 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince' | 'contactUuid' | 'campaignUuid'
 > {
-  /** The contacts a phone fragment matched, when few enough to list; otherwise `phone` stays a subquery. */
-  phoneContactIds?: number[];
   agentIds?: number[];
   conversationId?: number;
-  /** Only conversations up to this id: a count taken under a phone fragment's marks (see phone-totals.ts). */
-  upToId?: number;
 }
 
 async function agentIds(db: Kysely<Database>, workspaceId: number, uuids: string[]) {
@@ -85,49 +81,7 @@ async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters
   if (filters.taskUuid && (resolved.conversationId = await conversationIdOfTask(db, workspaceId, filters.taskUuid)) === undefined) {
     return null;
   }
-  if (phone !== undefined && !(await resolvePhone(db, workspaceId, phone, resolved))) return null;
   return resolved;
-}
-
-/** Up to this many contacts matched by a phone fragment are looked up once and listed in the queries. */
-const LISTED_PHONE_CONTACTS = 5_000;
-
-/**
- * Ids of contacts whose normalised number contains `phone`, through each dialect's trigram index
- * (see the migration that adds it). The FTS5 table spans workspaces; the workspace condition on
- * conversations keeps the result inside one.
- */
-function phoneContacts(db: Kysely<Database>, workspaceId: number, phone: string) {
-  const dialect = dialectOf(db);
-  if (dialect === 'sqlite') {
-    // A phrase of three characters or more is a run of trigrams read from the index alone, several
-    // times faster than GLOB, which checks each candidate against the contact's stored digits.
-    if ([...phone].length >= 3) {
-      const phrase = `"${phone.replaceAll('"', '""')}"`;
-      return sql<{ id: number }>`select rowid as id from contacts_phone_fts where contacts_phone_fts match ${phrase}`;
-    }
-    return sql<{ id: number }>`select rowid as id from contacts_phone_fts where ${containing(dialect, 'phone_digits', phone)}`;
-  }
-  return sql<{ id: number }>`${db
-    .selectFrom('contacts')
-    .select('contacts.id')
-    .where('contacts.workspace_id', '=', workspaceId)
-    .where(containing(dialect, 'contacts.phone_digits', phone))}`;
-}
-
-/**
- * The matching contacts once per request, for the count and the page alike; as a subquery inside
- * the page's query SQLite would run the trigram search far more slowly. A short fragment that
- * matches more contacts than can be listed stays a subquery.
- */
-async function resolvePhone(db: Kysely<Database>, workspaceId: number, phone: string, resolved: ResolvedFilters) {
-  const { rows } = await sql<{ id: number }>`${phoneContacts(db, workspaceId, phone)} limit ${LISTED_PHONE_CONTACTS + 1}`.execute(db);
-  if (rows.length === 0) return false;
-  if (rows.length <= LISTED_PHONE_CONTACTS) {
-    resolved.phoneContactIds = rows.map((row) => row.id);
-    delete resolved.phone;
-  }
-  return true;
 }
 
 /** The id of the row of `table` with this uuid in the workspace, as a scalar subquery (NULL, matching nothing, if none). */
@@ -149,7 +103,6 @@ const COMPARISONS = [
   ['c.created_at', '>=', (f: ResolvedFilters) => f.createdFrom],
   ['c.created_at', '<=', (f: ResolvedFilters) => f.createdTo],
   ['c.updated_at', '>=', (f: ResolvedFilters) => f.updatedSince],
-  ['c.id', '<=', (f: ResolvedFilters) => f.upToId],
   ['c.campaign_id', '=', (f: ResolvedFilters) => f.campaignUuid, 'campaigns'],
 ] as const;
 
@@ -160,25 +113,21 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
     if (value === undefined) continue;
     query = table ? query.where(column, operator, idOfUuid(db, table, workspaceId, value as string)) : query.where(column, operator, value);
   }
-  // SQLite then probes the contact index for each id and sorts the few matches, instead of walking
-  // the sort index through the workspace until a page of them turns up.
-  if (f.phoneContactIds !== undefined) query = query.where(idAmong(dialectOf(db), 'c.contact_id', f.phoneContactIds));
-  if (f.phone !== undefined) query = query.where(sql<boolean>`${sql.ref('c.contact_id')} in (${phoneContacts(db, workspaceId, f.phone)})`);
+  if (f.phone !== undefined) query = query.where('c.contact_id', 'in', phoneMatches(db, workspaceId, f.phone).select('s.contact_id'));
   return query;
 }
 
 /**
  * What `matching` binds, in its order, and a name for the shape of its text, so that the list's
  * statements are compiled once per shape (building them with Kysely cost a third of a page's
- * time). Null for a phone fragment left as a subquery, rare and slow enough to build each time.
+ * time).
  */
 interface Binds {
   shape: string;
   parameters: unknown[];
 }
 
-function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters): Binds | null {
-  if (f.phone !== undefined) return null;
+function matchingBinds(workspaceId: number, f: ResolvedFilters): Binds {
   const parameters: unknown[] = [workspaceId];
   let shape = '';
   for (const [index, [, , valueOf, table]] of COMPARISONS.entries()) {
@@ -195,21 +144,11 @@ function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters
       parameters.push(value);
     }
   }
-  if (f.phoneContactIds !== undefined) {
-    shape += 'phone contacts';
-    parameters.push(idListParameter(dialect, f.phoneContactIds));
+  if (f.phone !== undefined) {
+    shape += 'phone';
+    parameters.push(...phoneMatchParameters(workspaceId, f.phone));
   }
   return { shape, parameters };
-}
-
-/** `build`'s query, compiled once per name when its parameters are known without building it. */
-function runShaped<R>(
-  db: Kysely<Database>,
-  name: string,
-  parameters: readonly unknown[] | null,
-  build: () => { compile(): CompiledQuery<R>; execute(): Promise<R[]> },
-): Promise<R[]> {
-  return parameters ? runCompiled(db, name, parameters, build) : build().execute();
 }
 
 /**
@@ -218,10 +157,9 @@ function runShaped<R>(
  * alone; any other filter narrows the rows enough to count them through its index.
  */
 async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
-  const binds = matchingBinds(dialectOf(db), workspaceId, f);
+  const binds = matchingBinds(workspaceId, f);
   const narrowed =
     f.phone !== undefined ||
-    f.phoneContactIds !== undefined ||
     f.contactUuid !== undefined ||
     f.conversationId !== undefined ||
     f.createdFrom !== undefined ||
@@ -229,7 +167,7 @@ async function countMatching(db: Kysely<Database>, workspaceId: number, f: Resol
     f.updatedSince !== undefined;
   const byCounts = f.statuses !== undefined || f.channels !== undefined || f.agentIds !== undefined;
   if (!narrowed && f.campaignUuid === undefined) {
-    const [row] = await runShaped(db, `total by counts ${binds!.shape}`, binds!.parameters, () => {
+    const [row] = await runCompiled(db, `total by counts ${binds.shape}`, binds.parameters, () => {
       let counts = db.selectFrom('conversation_counts').where('workspace_id', '=', workspaceId);
       if (f.statuses !== undefined) counts = counts.where('status', 'in', f.statuses);
       if (f.channels !== undefined) counts = counts.where('channel', 'in', f.channels);
@@ -240,7 +178,7 @@ async function countMatching(db: Kysely<Database>, workspaceId: number, f: Resol
   }
   if (!narrowed && !byCounts && f.campaignUuid !== undefined) {
     const campaignUuid = f.campaignUuid;
-    const [row] = await runShaped(db, 'total of a campaign', binds!.parameters, () =>
+    const [row] = await runCompiled(db, 'total of a campaign', binds.parameters, () =>
       db
         .selectFrom('campaign_counts')
         .select('n')
@@ -249,7 +187,7 @@ async function countMatching(db: Kysely<Database>, workspaceId: number, f: Resol
     );
     return Number(row?.n ?? 0);
   }
-  const [row] = await runShaped(db, `total ${binds?.shape}`, binds?.parameters ?? null, () =>
+  const [row] = await runCompiled(db, `total ${binds.shape}`, binds.parameters, () =>
     matching(db, workspaceId, f).select((eb) => eb.fn.countAll<number>().as('total')),
   );
   return Number(row!.total);
@@ -330,18 +268,17 @@ async function phoneWalk(
 }
 
 /**
- * A phone fragment listed as a few contacts has few matches: they are read once, in the page's
- * order, and give both the total and the page, where a count and then the page's query would each
- * read them all. Tried for up to this many contacts (most have a handful of conversations), and
- * given up past this many matches, which are then counted and paged as before.
+ * A phone fragment whose own total is small bounds the matches of any filters it comes with:
+ * they are then read once, in the page's order, and give both the total and the page, where a
+ * count and then the page's query would each read them all. Given up past this many matches (a
+ * write may have come in between), which are then counted and paged as any others.
  */
-const GATHERED_CONTACTS = 500;
 const GATHERED_MATCHES = 2_000;
 
 type Position = { id: number; key: number };
 
 async function gatheredMatches(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters, page: PageRequest) {
-  const binds = matchingBinds(dialectOf(db), workspaceId, f)!;
+  const binds = matchingBinds(workspaceId, f);
   const rows: Position[] = await runCompiled(db, `gathered ${binds.shape} by ${page.sortBy} ${page.sortDir}`, binds.parameters, () => {
     const sortKey = `c.${page.sortBy}` as const;
     // By `+key`, which no index holds: otherwise SQLite walked the sort index through the whole
@@ -397,27 +334,26 @@ export async function listConversations(
 ): Promise<ConversationPage> {
   const phoneAlone = Object.entries(filters).every(([name, value]) => name === 'phone' || value === undefined) ? filters.phone : undefined;
   const counted = countedTotal(db, workspaceId, dataVersion, filters);
-  // Read before the fragment's contacts are: a fresh count must not see conversations past these marks.
-  const phoneTotal = counted === undefined && phoneAlone !== undefined ? await phoneTotalNow(db, workspaceId, phoneAlone) : undefined;
 
   // Resolved only when needed: a page walked for a fragment whose total is known needs none of it.
   let resolved: ResolvedFilters | null | undefined;
   const resolve = async () => (resolved === undefined ? (resolved = await resolveFilters(db, workspaceId, filters)) : resolved);
-  let total = counted ?? phoneTotal?.total;
+  let total = counted;
   let gathered: Position[] | undefined;
+  if (total === undefined && filters.phone !== undefined) {
+    // A fragment's total, summed from its contacts' counts, is the total when it is the only
+    // filter, and bounds it when it is not.
+    const bound = await phoneTotal(db, workspaceId, filters.phone);
+    if (phoneAlone !== undefined || bound === 0) total = bound;
+    else if (bound <= GATHERED_MATCHES) {
+      const f = await resolve();
+      gathered = f ? await gatheredMatches(db, workspaceId, f, page) : [];
+      total = gathered?.length;
+    }
+  }
   if (total === undefined) {
-    const marks = phoneTotal?.marks;
     const f = await resolve();
-    if (f && f.phoneContactIds !== undefined && f.phoneContactIds.length <= GATHERED_CONTACTS) {
-      gathered = await gatheredMatches(db, workspaceId, f, page);
-    }
-    if (!f) total = 0;
-    else if (gathered) total = marks ? gathered.filter(({ id }) => id <= marks.lastConversationId).length : gathered.length;
-    else {
-      const counting = marks ? { ...f, upToId: marks.lastConversationId } : f;
-      total = await countMatching(db, workspaceId, counting);
-    }
-    if (marks) keepPhoneTotal(db, workspaceId, phoneAlone!, marks, total);
+    total = f ? await countMatching(db, workspaceId, f) : 0;
   }
   if (counted === undefined) keepTotal(db, workspaceId, dataVersion, filters, total);
   if (page.offset >= total) return { total, bodies: [], positions: [] };
@@ -448,14 +384,14 @@ async function pageOfMatches(
   page: PageRequest,
 ): Promise<{ id: number; key: number; body: string | null }[]> {
   const { walk } = source;
-  const binds = walk ? null : matchingBinds(dialectOf(db), workspaceId, source.filters);
+  const binds = walk ? null : matchingBinds(workspaceId, source.filters);
   const { after } = page;
   const afterParameters = after ? [after.key, after.id] : [];
   const name = `page ${walk ? 'walked phone' : binds?.shape} by ${page.sortBy} ${page.sortDir} ${page.limit}${after ? ' after' : ''}`;
   const parameters = walk
     ? [workspaceId, ...afterParameters, walk.window, containingPattern(dialectOf(db), walk.phone), page.offset]
-    : binds && [...binds.parameters, ...afterParameters, page.offset];
-  return runShaped(db, name, parameters, () => {
+    : [...binds!.parameters, ...afterParameters, page.offset];
+  return runCompiled(db, name, parameters, () => {
     const sortKey = `c.${page.sortBy}` as const;
     const afterCondition = (eb: ExpressionBuilder<{ c: Database['conversations'] }, 'c'>) =>
       eb(eb.refTuple(sortKey, 'c.id'), page.sortDir === 'desc' ? '<' : '>', eb.tuple(after!.key, after!.id));

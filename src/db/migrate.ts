@@ -11,6 +11,7 @@ import * as addCampaignCounts from './migrations/2026-11-25T210000-add-campaign-
 import * as indexCountsByAgent from './migrations/2026-11-26T020000-index-counts-by-agent.js';
 import * as deferrableConversationReferences from './migrations/2026-11-26T060000-deferrable-conversation-references.js';
 import * as addPhoneTotalMarks from './migrations/2026-11-26T080000-add-phone-total-marks.js';
+import * as indexPhoneSuffixes from './migrations/2026-11-26T140000-index-phone-suffixes.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T020000-index-counts-by-agent': indexCountsByAgent,
   '2026-11-26T060000-deferrable-conversation-references': deferrableConversationReferences,
   '2026-11-26T080000-add-phone-total-marks': addPhoneTotalMarks,
+  '2026-11-26T140000-index-phone-suffixes': indexPhoneSuffixes,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema

@@ -15,10 +15,6 @@ export interface WorkspacesTable {
   created_at: EpochSeconds;
   /** Moves on every write to the workspace's data; conditional GETs compare it (see http/etag.ts). */
   data_version: Generated<number>;
-  /** The highest id of its conversations, kept by a trigger (see conversations/phone-totals.ts). */
-  last_conversation_id: Generated<number>;
-  /** Moves, by trigger, when a contact's number changes or a conversation changes contact or goes. */
-  phone_version: Generated<number>;
 }
 
 export interface ApiTokensTable {
@@ -130,6 +126,15 @@ export interface ConversationCountsTable {
   n: number;
 }
 
+/** Every suffix of each contact's phone digits, kept by triggers (see the migration that adds it). */
+export interface ContactPhoneSuffixesTable {
+  workspace_id: number;
+  suffix: string;
+  contact_id: number;
+  /** How many conversations the contact has. */
+  conversations: number;
+}
+
 /** Conversations per campaign, kept by triggers like the counts above. */
 export interface CampaignCountsTable {
   workspace_id: number;
@@ -151,10 +156,10 @@ export interface Database {
   messages: MessagesTable;
   conversation_counts: ConversationCountsTable;
   campaign_counts: CampaignCountsTable;
+  contact_phone_suffixes: ContactPhoneSuffixesTable;
 }
 
-/** A workspace as the rest of Parley sees it; the phone marks are read where they are used. */
-export type Workspace = Omit<Selectable<WorkspacesTable>, 'last_conversation_id' | 'phone_version'>;
+export type Workspace = Selectable<WorkspacesTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type NewConversation = Insertable<ConversationsTable>;
 export type NewCall = Insertable<CallsTable>;

@@ -30,6 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   if (dialectOf(db) === 'sqlite') await upSqlite(db);
   else await upPostgres(db);
+  await createPhoneTrigramIndex(db);
 }
 
 const increment = (row: 'new' | 'old') =>
@@ -52,27 +53,6 @@ async function upSqlite(db: Kysely<unknown>) {
     when old.workspace_id is not new.workspace_id or old.status is not new.status
       or old.channel is not new.channel or old.agent_id is not new.agent_id
     begin ${decrement('old')} ${increment('new')} end`.execute(db);
-
-  // External content: the index holds trigrams only; the digits stay in contacts. case_sensitive 1
-  // lets GLOB (whose wildcards are not % and _) use the index; the digits are stored lower-cased.
-  await sql`
-    create virtual table contacts_phone_fts using fts5(
-      phone_digits, content = 'contacts', content_rowid = 'id', tokenize = 'trigram case_sensitive 1', detail = 'full')`.execute(db);
-  await sql`insert into contacts_phone_fts (contacts_phone_fts) values ('rebuild')`.execute(db);
-  await sql`
-    create trigger contacts_phone_insert after insert on contacts begin
-      insert into contacts_phone_fts (rowid, phone_digits) values (new.id, new.phone_digits);
-    end`.execute(db);
-  await sql`
-    create trigger contacts_phone_delete after delete on contacts begin
-      insert into contacts_phone_fts (contacts_phone_fts, rowid, phone_digits) values ('delete', old.id, old.phone_digits);
-    end`.execute(db);
-  await sql`
-    create trigger contacts_phone_update after update of phone_digits on contacts
-    when old.phone_digits is not new.phone_digits begin
-      insert into contacts_phone_fts (contacts_phone_fts, rowid, phone_digits) values ('delete', old.id, old.phone_digits);
-      insert into contacts_phone_fts (rowid, phone_digits) values (new.id, new.phone_digits);
-    end`.execute(db);
 }
 
 /**
@@ -107,22 +87,55 @@ async function upPostgres(db: Kysely<unknown>) {
       referencing old table as old_rows new table as new_rows for each statement execute function parley_counts_update();`,
     )
     .execute(db);
+}
 
-  // btree_gin lets the trigram index lead with workspace_id, as every index here does.
-  await sql`create extension if not exists pg_trgm`.execute(db);
-  await sql`create extension if not exists btree_gin`.execute(db);
-  await sql`create index contacts_phone_trigrams on contacts using gin (workspace_id, phone_digits gin_trgm_ops)`.execute(db);
+/**
+ * The trigram index over contacts' phone digits. Exported for the migration that replaces it
+ * with suffixes (2026-11-26T140000), whose `down` puts it back.
+ */
+export async function createPhoneTrigramIndex(db: Kysely<unknown>): Promise<void> {
+  if (dialectOf(db) === 'postgres') {
+    // btree_gin lets the trigram index lead with workspace_id, as every index here does.
+    await sql`create extension if not exists pg_trgm`.execute(db);
+    await sql`create extension if not exists btree_gin`.execute(db);
+    await sql`create index contacts_phone_trigrams on contacts using gin (workspace_id, phone_digits gin_trgm_ops)`.execute(db);
+    return;
+  }
+  // External content: the index holds trigrams only; the digits stay in contacts. case_sensitive 1
+  // lets GLOB (whose wildcards are not % and _) use the index; the digits are stored lower-cased.
+  await sql`
+    create virtual table contacts_phone_fts using fts5(
+      phone_digits, content = 'contacts', content_rowid = 'id', tokenize = 'trigram case_sensitive 1', detail = 'full')`.execute(db);
+  await sql`insert into contacts_phone_fts (contacts_phone_fts) values ('rebuild')`.execute(db);
+  await sql`
+    create trigger contacts_phone_insert after insert on contacts begin
+      insert into contacts_phone_fts (rowid, phone_digits) values (new.id, new.phone_digits);
+    end`.execute(db);
+  await sql`
+    create trigger contacts_phone_delete after delete on contacts begin
+      insert into contacts_phone_fts (contacts_phone_fts, rowid, phone_digits) values ('delete', old.id, old.phone_digits);
+    end`.execute(db);
+  await sql`
+    create trigger contacts_phone_update after update of phone_digits on contacts
+    when old.phone_digits is not new.phone_digits begin
+      insert into contacts_phone_fts (contacts_phone_fts, rowid, phone_digits) values ('delete', old.id, old.phone_digits);
+      insert into contacts_phone_fts (rowid, phone_digits) values (new.id, new.phone_digits);
+    end`.execute(db);
+}
+
+export async function dropPhoneTrigramIndex(db: Kysely<unknown>): Promise<void> {
+  if (dialectOf(db) === 'postgres') {
+    await sql`drop index contacts_phone_trigrams`.execute(db);
+    return;
+  }
+  for (const trigger of ['contacts_phone_insert', 'contacts_phone_delete', 'contacts_phone_update']) {
+    await sql`drop trigger ${sql.raw(trigger)}`.execute(db);
+  }
+  await sql`drop table contacts_phone_fts`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  if (dialectOf(db) === 'sqlite') {
-    for (const trigger of ['contacts_phone_insert', 'contacts_phone_delete', 'contacts_phone_update']) {
-      await sql`drop trigger ${sql.raw(trigger)}`.execute(db);
-    }
-    await sql`drop table contacts_phone_fts`.execute(db);
-  } else {
-    await sql`drop index contacts_phone_trigrams`.execute(db);
-  }
+  await dropPhoneTrigramIndex(db);
   for (const trigger of ['conversation_counts_insert', 'conversation_counts_delete', 'conversation_counts_update']) {
     await sql`drop trigger ${sql.raw(trigger)}${sql.raw(dialectOf(db) === 'postgres' ? ' on conversations' : '')}`.execute(db);
   }

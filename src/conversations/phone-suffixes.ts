@@ -1,0 +1,49 @@
+import { type Kysely, sql } from 'kysely';
+import { runCompiled } from '../db/compiled.js';
+import { dialectOf } from '../db/dialect.js';
+import type { Database } from '../db/tables.js';
+
+/**
+ * The phone filter through `contact_phone_suffixes` (see the migration that adds it): a fragment
+ * is in a number exactly when it starts one of the number's suffixes, so the contacts it matches
+ * are one range of that table's key, each read once: on the row where the fragment occurs for the
+ * last time in the number, whose suffix does not hold it again after its first character.
+ */
+
+/**
+ * The least string after every string that starts with `prefix`, in code point order, which is
+ * the byte order of UTF-8 that SQLite's BINARY and PostgreSQL's "C" collations compare by: the
+ * prefix with its last character moved one on (a last U+10FFFF is dropped first). A fragment
+ * always holds a digit, so there is a character to move.
+ */
+export function prefixEnd(prefix: string): string {
+  const characters = [...prefix];
+  while (characters.length > 0) {
+    const last = characters.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) return characters.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
+  }
+  throw new Error('no string follows every string that starts with an empty prefix');
+}
+
+/** The parameters of `phoneMatches`, in its order. */
+export const phoneMatchParameters = (workspaceId: number, phone: string) => [workspaceId, phone, prefixEnd(phone), phone];
+
+/** One row of `contact_phone_suffixes` per contact of the workspace whose normalised number contains `phone`. */
+export function phoneMatches(db: Kysely<Database>, workspaceId: number, phone: string) {
+  const rest = sql`substr(${sql.ref('s.suffix')}, 2)`;
+  const foundInRest = dialectOf(db) === 'postgres' ? sql<number>`strpos(${rest}, ${phone})` : sql<number>`instr(${rest}, ${phone})`;
+  return db
+    .selectFrom('contact_phone_suffixes as s')
+    .where('s.workspace_id', '=', workspaceId)
+    .where('s.suffix', '>=', phone)
+    .where('s.suffix', '<', prefixEnd(phone))
+    .where(sql<boolean>`${foundInRest} = 0`);
+}
+
+/** How many conversations of the workspace have a contact whose number contains `phone`. */
+export async function phoneTotal(db: Kysely<Database>, workspaceId: number, phone: string): Promise<number> {
+  const [row] = await runCompiled(db, 'phone total', phoneMatchParameters(workspaceId, phone), () =>
+    phoneMatches(db, workspaceId, phone).select((eb) => eb.fn.sum<number | null>('s.conversations').as('total')),
+  );
+  return Number(row?.total ?? 0);
+}
