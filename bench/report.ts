@@ -106,12 +106,21 @@ function git(...args: string[]): string | null {
   }
 }
 
-function machine(): string[] {
+/**
+ * The code measured, read when the run starts: the tree may change while it runs (a report of
+ * the same day rewritten, work going on), and the results must name what was built and seeded.
+ * Reports are left out: writing one does not change the code.
+ */
+const CODE = (() => {
   const commit = git('rev-parse', '--short', 'HEAD');
-  const dirty = git('status', '--porcelain', '--untracked-files=no');
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results');
+  return `${commit ?? 'unknown commit'}${dirty ? ' with uncommitted changes' : ''}`;
+})();
+
+function machine(): string[] {
   return [
     `- Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${number(os.totalmem() / 1024 ** 3, 1)} GiB memory, Node ${process.version}, ${os.type()} ${os.release()}`,
-    `- Code: ${commit ?? 'unknown commit'}${dirty ? ' with uncommitted changes' : ''}`,
+    `- Code: ${CODE}`,
   ];
 }
 

@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import { dialectOf } from '../db/dialect.js';
+import { type Dialect, dialectOf } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
-import { atLeast, containing, containingPattern, uuidOfText } from '../db/expressions.js';
+import { atLeast, containing, containingPattern, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
 import { writeConversation } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
@@ -44,6 +44,8 @@ interface ResolvedFilters extends Pick<
   ConversationFilters,
   'phone' | 'channels' | 'statuses' | 'createdFrom' | 'createdTo' | 'updatedSince' | 'contactUuid' | 'campaignUuid'
 > {
+  /** PostgreSQL: the contacts a phone fragment matches, when few enough to list (see `listPhoneContacts`). */
+  phoneContactIds?: number[];
   agentIds?: number[];
   conversationId?: number;
 }
@@ -81,7 +83,31 @@ async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters
   if (filters.taskUuid && (resolved.conversationId = await conversationIdOfTask(db, workspaceId, filters.taskUuid)) === undefined) {
     return null;
   }
+  if (phone !== undefined && dialectOf(db) === 'postgres') await listPhoneContacts(db, workspaceId, phone, resolved);
   return resolved;
+}
+
+/** Up to this many contacts matched by a phone fragment are listed in the queries. */
+const LISTED_PHONE_CONTACTS = 5_000;
+
+/**
+ * On PostgreSQL, the contacts a fragment matches are looked up first and given to the queries as
+ * an array, when there are not too many. Its statements are prepared, planned once for any
+ * fragment, and a range of suffixes given as parameters is estimated at 0.5 % of the table: as a
+ * subquery, the page's query then walked or scanned the workspace's conversations even for a
+ * fragment with one match, where an array is estimated at a few ids and probed through the
+ * contact index. SQLite plans the subquery as such probes by itself.
+ */
+async function listPhoneContacts(db: Kysely<Database>, workspaceId: number, phone: string, resolved: ResolvedFilters) {
+  const rows = await runCompiled(db, 'phone contacts', [...phoneMatchParameters(workspaceId, phone), LISTED_PHONE_CONTACTS + 1], () =>
+    phoneMatches(db, workspaceId, phone)
+      .select('s.contact_id as id')
+      .limit(LISTED_PHONE_CONTACTS + 1),
+  );
+  if (rows.length <= LISTED_PHONE_CONTACTS) {
+    resolved.phoneContactIds = rows.map((row) => row.id);
+    delete resolved.phone;
+  }
 }
 
 /** The id of the row of `table` with this uuid in the workspace, as a scalar subquery (NULL, matching nothing, if none). */
@@ -113,6 +139,7 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
     if (value === undefined) continue;
     query = table ? query.where(column, operator, idOfUuid(db, table, workspaceId, value as string)) : query.where(column, operator, value);
   }
+  if (f.phoneContactIds !== undefined) query = query.where(idAmong(dialectOf(db), 'c.contact_id', f.phoneContactIds));
   if (f.phone !== undefined) query = query.where('c.contact_id', 'in', phoneMatches(db, workspaceId, f.phone).select('s.contact_id'));
   return query;
 }
@@ -127,7 +154,7 @@ interface Binds {
   parameters: unknown[];
 }
 
-function matchingBinds(workspaceId: number, f: ResolvedFilters): Binds {
+function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters): Binds {
   const parameters: unknown[] = [workspaceId];
   let shape = '';
   for (const [index, [, , valueOf, table]] of COMPARISONS.entries()) {
@@ -144,6 +171,10 @@ function matchingBinds(workspaceId: number, f: ResolvedFilters): Binds {
       parameters.push(value);
     }
   }
+  if (f.phoneContactIds !== undefined) {
+    shape += 'phone contacts';
+    parameters.push(idListParameter(dialect, f.phoneContactIds));
+  }
   if (f.phone !== undefined) {
     shape += 'phone';
     parameters.push(...phoneMatchParameters(workspaceId, f.phone));
@@ -157,9 +188,10 @@ function matchingBinds(workspaceId: number, f: ResolvedFilters): Binds {
  * alone; any other filter narrows the rows enough to count them through its index.
  */
 async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
-  const binds = matchingBinds(workspaceId, f);
+  const binds = matchingBinds(dialectOf(db), workspaceId, f);
   const narrowed =
     f.phone !== undefined ||
+    f.phoneContactIds !== undefined ||
     f.contactUuid !== undefined ||
     f.conversationId !== undefined ||
     f.createdFrom !== undefined ||
@@ -278,7 +310,7 @@ const GATHERED_MATCHES = 2_000;
 type Position = { id: number; key: number };
 
 async function gatheredMatches(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters, page: PageRequest) {
-  const binds = matchingBinds(workspaceId, f);
+  const binds = matchingBinds(dialectOf(db), workspaceId, f);
   const rows: Position[] = await runCompiled(db, `gathered ${binds.shape} by ${page.sortBy} ${page.sortDir}`, binds.parameters, () => {
     const sortKey = `c.${page.sortBy}` as const;
     // By `+key`, which no index holds: otherwise SQLite walked the sort index through the whole
@@ -384,7 +416,7 @@ async function pageOfMatches(
   page: PageRequest,
 ): Promise<{ id: number; key: number; body: string | null }[]> {
   const { walk } = source;
-  const binds = walk ? null : matchingBinds(workspaceId, source.filters);
+  const binds = walk ? null : matchingBinds(dialectOf(db), workspaceId, source.filters);
   const { after } = page;
   const afterParameters = after ? [after.key, after.id] : [];
   const name = `page ${walk ? 'walked phone' : binds?.shape} by ${page.sortBy} ${page.sortDir} ${page.limit}${after ? ' after' : ''}`;
