@@ -3,7 +3,8 @@ import { dialectOf } from '../dialect.js';
 
 /**
  * Two marks on each workspace that let a phone fragment's total, once counted, be brought up to
- * date instead of counted again (see conversations/phone-totals.ts):
+ * date instead of counted again (removed, with the code that read them, by the migration that
+ * indexes phone suffixes):
  * - `last_conversation_id`, the highest id of its conversations. A workspace's writes commit one
  *   at a time and draw ids in that order, so every conversation committed after it was read has
  *   a higher id;

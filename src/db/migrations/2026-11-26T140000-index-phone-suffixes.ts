@@ -111,7 +111,15 @@ async function upSqlite(db: Kysely<unknown>) {
 /**
  * PostgreSQL: statement triggers with transition tables, so that an import's batch adjusts each
  * contact's suffixes once. "C" collation: the fragment's range is a range of bytes, as on SQLite.
+ *
+ * Their functions plan with nested loops only. The planner takes `generate_series` for a
+ * thousand rows, so a batch of a thousand conversations looked like a million suffixes to update,
+ * and it hashed the whole table for them (a sequential scan of 3.4 million rows, with JIT, per
+ * batch); each contact's dozen rows are a dozen probes of the primary key (measured: 0.17 s for
+ * such a batch at a million conversations).
  */
+const NESTED_LOOPS = 'set enable_hashjoin = off set enable_mergejoin = off set jit = off';
+
 async function upPostgres(db: Kysely<unknown>) {
   const suffixesOf = (row: string) => `cross join lateral generate_series(1, length(${row}.phone_digits)) p`;
   const addSuffixes = (rows: string) => `
@@ -120,15 +128,21 @@ async function upPostgres(db: Kysely<unknown>) {
     from ${rows}
     cross join lateral (select count(*) as n from conversations c where c.workspace_id = ct.workspace_id and c.contact_id = ct.id) k
     ${suffixesOf('ct')};`;
+  // The keys are made first, in a materialised CTE: joined as they are made, the primary key was
+  // probed by workspace and contact alone, the suffix coming later in the join.
+  const byKeys = (keys: string) => `with x as materialized (${keys})`;
+  const atKeys = 's.workspace_id = x.workspace_id and s.suffix = x.suffix and s.contact_id = x.contact_id';
   const removeSuffixes = (rows: string) => `
-    delete from contact_phone_suffixes s using ${rows} ${suffixesOf('ct')}
-    where s.workspace_id = ct.workspace_id and s.contact_id = ct.id and s.suffix = substr(ct.phone_digits, p);`;
+    ${byKeys(`select ct.workspace_id, substr(ct.phone_digits, p) as suffix, ct.id as contact_id from ${rows} ${suffixesOf('ct')}`)}
+    delete from contact_phone_suffixes s using x where ${atKeys};`;
   /** `deltas`: rows of (workspace_id, contact_id, k), k the change in the contact's conversations. */
   const moveCounts = (deltas: string) => `
-    update contact_phone_suffixes s set conversations = s.conversations + d.k
-    from (select workspace_id, contact_id, sum(k) as k from (${deltas}) x group by workspace_id, contact_id) d
-    join contacts ct on ct.id = d.contact_id ${suffixesOf('ct')}
-    where d.k <> 0 and s.workspace_id = d.workspace_id and s.contact_id = d.contact_id and s.suffix = substr(ct.phone_digits, p);`;
+    ${byKeys(`
+      select d.workspace_id, substr(ct.phone_digits, p) as suffix, d.contact_id, d.k
+      from (select workspace_id, contact_id, sum(k) as k from (${deltas}) changes group by workspace_id, contact_id) d
+      join contacts ct on ct.id = d.contact_id ${suffixesOf('ct')}
+      where d.k <> 0`)}
+    update contact_phone_suffixes s set conversations = s.conversations + x.k from x where ${atKeys};`;
   const renumbered = (side: 'o' | 'n') =>
     `(select ${side}.* from old_rows o join new_rows n on n.id = o.id where o.phone_digits is distinct from n.phone_digits) as ct`;
   const moved = (side: 'o' | 'n', k: number) =>
@@ -145,17 +159,17 @@ async function upPostgres(db: Kysely<unknown>) {
       conversations integer not null,
       primary key (workspace_id, suffix, contact_id)
     );
-    create function parley_contact_suffixes_insert() returns trigger language plpgsql as $$
+    create function parley_contact_suffixes_insert() returns trigger language plpgsql ${NESTED_LOOPS} as $$
     begin ${addSuffixes('new_rows as ct')} return null; end $$;
-    create function parley_contact_suffixes_update() returns trigger language plpgsql as $$
+    create function parley_contact_suffixes_update() returns trigger language plpgsql ${NESTED_LOOPS} as $$
     begin ${removeSuffixes(renumbered('o'))} ${addSuffixes(renumbered('n'))} return null; end $$;
-    create function parley_contact_suffixes_delete() returns trigger language plpgsql as $$
+    create function parley_contact_suffixes_delete() returns trigger language plpgsql ${NESTED_LOOPS} as $$
     begin ${removeSuffixes('old_rows as ct')} return null; end $$;
-    create function parley_conversation_suffixes_insert() returns trigger language plpgsql as $$
+    create function parley_conversation_suffixes_insert() returns trigger language plpgsql ${NESTED_LOOPS} as $$
     begin ${moveCounts('select workspace_id, contact_id, 1 as k from new_rows')} return null; end $$;
-    create function parley_conversation_suffixes_update() returns trigger language plpgsql as $$
+    create function parley_conversation_suffixes_update() returns trigger language plpgsql ${NESTED_LOOPS} as $$
     begin ${moveCounts(`${moved('o', -1)} union all ${moved('n', 1)}`)} return null; end $$;
-    create function parley_conversation_suffixes_delete() returns trigger language plpgsql as $$
+    create function parley_conversation_suffixes_delete() returns trigger language plpgsql ${NESTED_LOOPS} as $$
     begin ${moveCounts('select workspace_id, contact_id, -1 as k from old_rows')} return null; end $$;
     create trigger contact_phone_suffixes_insert after insert on contacts
       referencing new table as new_rows for each statement execute function parley_contact_suffixes_insert();
