@@ -111,6 +111,10 @@ async function upSqlite(db: Kysely<unknown>) {
 /**
  * PostgreSQL: statement triggers with transition tables, so that an import's batch adjusts each
  * contact's suffixes once. "C" collation: the fragment's range is a range of bytes, as on SQLite.
+ * The key includes the count, so that a fragment's sum is read from the index alone, as SQLite's
+ * WITHOUT ROWID table reads it (measured on the benchmark's million: 3.45 ms a phone request
+ * in-process instead of 5.38, the sums' heap reads gone), at the price of a new index entry for
+ * each count moved.
  *
  * Their functions plan with nested loops only. The planner takes `generate_series` for a
  * thousand rows, so a batch of a thousand conversations looked like a million suffixes to update,
@@ -157,7 +161,7 @@ async function upPostgres(db: Kysely<unknown>) {
       suffix text collate "C" not null,
       contact_id bigint not null,
       conversations integer not null,
-      primary key (workspace_id, suffix, contact_id)
+      primary key (workspace_id, suffix, contact_id) include (conversations)
     );
     create function parley_contact_suffixes_insert() returns trigger language plpgsql ${NESTED_LOOPS} as $$
     begin ${addSuffixes('new_rows as ct')} return null; end $$;
