@@ -1011,8 +1011,9 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         const filteredHundred = await cost({ ...filters, per_page: 100 });
         expect(filteredHundred.items).toBe(100);
         expect(filteredHundred.queries).toBe(filteredOne.queries);
-        // One lookup per filter that names something (the agent, the contacts a phone fragment matches).
-        expect(filteredOne.queries).toBeLessThanOrEqual(one.queries + 2);
+        // One lookup per filter that names something: the agent, and a phone fragment's total (which
+        // bounds the matches), and on PostgreSQL the contacts it matches, listed as an array.
+        expect(filteredOne.queries).toBeLessThanOrEqual(one.queries + (t.dialect === 'postgres' ? 3 : 2));
       } finally {
         await close();
       }
