@@ -25,6 +25,16 @@ import * as addPhoneTotalMarks from './2026-11-26T080000-add-phone-total-marks.j
 /** Phone numbers are at most 64 characters (the API's schema), so are their digits and suffixes. */
 const MAX_DIGITS = 64;
 
+/** The six triggers, one per write to a contact or a conversation, and each one's PostgreSQL function. */
+const TRIGGERS = (['contact', 'conversation'] as const).flatMap((row) =>
+  (['insert', 'update', 'delete'] as const).map((event) => ({
+    name: `${row}_phone_suffixes_${event}`,
+    table: `${row}s`,
+    event,
+    fn: `parley_${row}_suffixes_${event}`,
+  })),
+);
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await addPhoneTotalMarks.down(db);
   await dropPhoneTrigramIndex(db);
@@ -34,20 +44,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   const postgres = dialectOf(db) === 'postgres';
-  for (const [trigger, table] of [
-    ['contact_phone_suffixes_insert', 'contacts'],
-    ['contact_phone_suffixes_update', 'contacts'],
-    ['contact_phone_suffixes_delete', 'contacts'],
-    ['conversation_phone_suffixes_insert', 'conversations'],
-    ['conversation_phone_suffixes_update', 'conversations'],
-    ['conversation_phone_suffixes_delete', 'conversations'],
-  ] as const) {
-    await sql`drop trigger ${sql.raw(trigger)}${sql.raw(postgres ? ` on ${table}` : '')}`.execute(db);
+  for (const { name, table } of TRIGGERS) {
+    await sql`drop trigger ${sql.raw(name)}${sql.raw(postgres ? ` on ${table}` : '')}`.execute(db);
   }
-  if (postgres) {
-    await sql`drop function parley_contact_suffixes_insert, parley_contact_suffixes_update, parley_contact_suffixes_delete,
-      parley_conversation_suffixes_insert, parley_conversation_suffixes_update, parley_conversation_suffixes_delete`.execute(db);
-  }
+  if (postgres) await sql`drop function ${sql.raw(TRIGGERS.map(({ fn }) => fn).join(', '))}`.execute(db);
   await db.schema.dropTable('contact_phone_suffixes').execute();
   await createPhoneTrigramIndex(db);
   await addPhoneTotalMarks.up(db);
@@ -153,6 +153,25 @@ async function upPostgres(db: Kysely<unknown>) {
     `select ${side}.workspace_id, ${side}.contact_id, ${k} as k from old_rows o join new_rows n on n.id = o.id
      where o.contact_id is distinct from n.contact_id`;
 
+  const bodies: Record<(typeof TRIGGERS)[number]['fn'], string> = {
+    parley_contact_suffixes_insert: addSuffixes('new_rows as ct'),
+    parley_contact_suffixes_update: `${removeSuffixes(renumbered('o'))} ${addSuffixes(renumbered('n'))}`,
+    parley_contact_suffixes_delete: removeSuffixes('old_rows as ct'),
+    parley_conversation_suffixes_insert: moveCounts('select workspace_id, contact_id, 1 as k from new_rows'),
+    parley_conversation_suffixes_update: moveCounts(`${moved('o', -1)} union all ${moved('n', 1)}`),
+    parley_conversation_suffixes_delete: moveCounts('select workspace_id, contact_id, -1 as k from old_rows'),
+  };
+  const transitions = {
+    insert: 'new table as new_rows',
+    update: 'old table as old_rows new table as new_rows',
+    delete: 'old table as old_rows',
+  };
+  const triggers = TRIGGERS.map(
+    ({ name, table, event, fn }) => `
+    create function ${fn}() returns trigger language plpgsql ${NESTED_LOOPS} as $$ begin ${bodies[fn]} return null; end $$;
+    create trigger ${name} after ${event} on ${table} referencing ${transitions[event]} for each statement execute function ${fn}();`,
+  ).join('');
+
   await sql
     .raw(
       `
@@ -163,30 +182,7 @@ async function upPostgres(db: Kysely<unknown>) {
       conversations integer not null,
       primary key (workspace_id, suffix, contact_id) include (conversations)
     );
-    create function parley_contact_suffixes_insert() returns trigger language plpgsql ${NESTED_LOOPS} as $$
-    begin ${addSuffixes('new_rows as ct')} return null; end $$;
-    create function parley_contact_suffixes_update() returns trigger language plpgsql ${NESTED_LOOPS} as $$
-    begin ${removeSuffixes(renumbered('o'))} ${addSuffixes(renumbered('n'))} return null; end $$;
-    create function parley_contact_suffixes_delete() returns trigger language plpgsql ${NESTED_LOOPS} as $$
-    begin ${removeSuffixes('old_rows as ct')} return null; end $$;
-    create function parley_conversation_suffixes_insert() returns trigger language plpgsql ${NESTED_LOOPS} as $$
-    begin ${moveCounts('select workspace_id, contact_id, 1 as k from new_rows')} return null; end $$;
-    create function parley_conversation_suffixes_update() returns trigger language plpgsql ${NESTED_LOOPS} as $$
-    begin ${moveCounts(`${moved('o', -1)} union all ${moved('n', 1)}`)} return null; end $$;
-    create function parley_conversation_suffixes_delete() returns trigger language plpgsql ${NESTED_LOOPS} as $$
-    begin ${moveCounts('select workspace_id, contact_id, -1 as k from old_rows')} return null; end $$;
-    create trigger contact_phone_suffixes_insert after insert on contacts
-      referencing new table as new_rows for each statement execute function parley_contact_suffixes_insert();
-    create trigger contact_phone_suffixes_update after update on contacts
-      referencing old table as old_rows new table as new_rows for each statement execute function parley_contact_suffixes_update();
-    create trigger contact_phone_suffixes_delete after delete on contacts
-      referencing old table as old_rows for each statement execute function parley_contact_suffixes_delete();
-    create trigger conversation_phone_suffixes_insert after insert on conversations
-      referencing new table as new_rows for each statement execute function parley_conversation_suffixes_insert();
-    create trigger conversation_phone_suffixes_update after update on conversations
-      referencing old table as old_rows new table as new_rows for each statement execute function parley_conversation_suffixes_update();
-    create trigger conversation_phone_suffixes_delete after delete on conversations
-      referencing old table as old_rows for each statement execute function parley_conversation_suffixes_delete();
+    ${triggers}
     insert into contact_phone_suffixes (workspace_id, suffix, contact_id, conversations)
     select ct.workspace_id, substr(ct.phone_digits, p), ct.id, coalesce(n.conversations, 0)
     from contacts ct ${suffixesOf('ct')}
