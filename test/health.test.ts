@@ -7,6 +7,22 @@ import { createTestDatabase, DIALECTS, postgresAvailable, type TestDatabase } fr
 
 // Well-formed, so that authentication has to ask the database about it.
 const SOME_TOKEN = `prl_${'0'.repeat(16)}_${'A'.repeat(43)}`;
+/** Every header helmet's defaults set: an API answer carries four of them, and nothing else of the kind. */
+const SECURITY_HEADERS = [
+  'content-security-policy',
+  'cross-origin-embedder-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
 const UNAVAILABLE = {
   success: false,
   message: 'Service temporarily unavailable',
@@ -127,14 +143,26 @@ describe('security headers, CORS and request ids', () => {
     await database?.drop();
   });
 
-  it('sets helmet headers on API answers, errors included', async () => {
-    for (const url of ['/api/v1/conversations', '/healthz', '/api/v1/nothing-here']) {
+  it("sets the API's security headers on API answers, errors included, and helmet's on the rest", async () => {
+    const security = (headers: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(headers).filter(([name]) => SECURITY_HEADERS.includes(name)));
+    for (const url of ['/api/v1/conversations', '/api/v1/nothing-here']) {
       const response = await app.inject({ method: 'GET', url });
-      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
-      expect(response.headers['x-frame-options'], url).toBe('SAMEORIGIN');
-      expect(response.headers['strict-transport-security'], url).toMatch(/max-age=\d+/);
-      expect(response.headers['content-security-policy'], url).toMatch(/default-src 'self'/);
-      expect(response.headers['x-powered-by'], url).toBeUndefined();
+      expect(response.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(security(response.headers), url).toEqual({
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'cross-origin-resource-policy': 'same-origin',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+      });
+    }
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.headers['x-content-type-options']).toBe('nosniff');
+    expect(health.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(health.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    expect(health.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    for (const response of [health, await app.inject({ method: 'GET', url: '/api/v1/conversations' })]) {
+      expect(response.headers['x-powered-by']).toBeUndefined();
     }
   });
 

@@ -42,7 +42,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-function openSqlite(file: string): DatabaseHandle {
+function openSqlite(file: string, { sqlitePageCacheMiB }: OpenOptions): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   // WAL lets readers go on while a write commits; NORMAL sync is durable across process crashes in WAL mode.
@@ -50,6 +50,8 @@ function openSqlite(file: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Negative: KiB.
+  if (sqlitePageCacheMiB !== undefined) sqlite.pragma(`cache_size = ${-sqlitePageCacheMiB * 1024}`);
   // Planner statistics, refreshed when stale and bounded in cost: without them SQLite guesses
   // index choices on a million rows.
   sqlite.pragma('analysis_limit = 1000');
@@ -129,6 +131,11 @@ function preparingStatements(client: pg.PoolClient) {
   };
 }
 
-export function openDatabase(target: DatabaseTarget): DatabaseHandle {
-  return target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
+export interface OpenOptions {
+  /** SQLite: the connection's page cache, in MiB, instead of SQLite's 2 MB. */
+  sqlitePageCacheMiB?: number;
+}
+
+export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): DatabaseHandle {
+  return target.dialect === 'sqlite' ? openSqlite(target.file, options) : openPostgres(target.url);
 }
