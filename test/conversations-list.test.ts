@@ -780,6 +780,29 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it('pages a fragment right after the workspace grew tenfold, when the size a walk is planned by is out of date', async () => {
+      const ws = await t.newWorkspace();
+      // 200 conversations whose numbers all hold "5550", then 2,000 newer ones whose numbers do
+      // not: the size counted for the first answer makes the second one walk the newest rows,
+      // which hold no match, and the page must still be the 15 newest matches.
+      const line = (i: number, phone_number: string) => ({
+        uuid: randomUUID(),
+        ...conversationBody({ created_at: at(i), contact: { ...conversationBody().contact, uuid: randomUUID(), phone_number } }),
+      });
+      const old = Array.from({ length: 200 }, (_, i) => line(i, `+1 5550 ${String(i).padStart(4, '0')}`));
+      const matching = await importedAndListed(t, ws, old);
+      await expectPages(ws, [[{ phone: '5550' }, matching]]);
+      await importedAndListed(
+        t,
+        ws,
+        Array.from({ length: 2_000 }, (_, i) => line(200 + i, `+44 7700 ${String(i).padStart(4, '0')}`)),
+      );
+      await expectPages(ws, [
+        [{ phone: '5550' }, matching],
+        [{ phone: '5550', page: 2 }, matching],
+      ]);
+    });
+
     it('pages a fragment that few contacts match, from the first answer on, like any other filter', async () => {
       const ws = await t.newWorkspace();
       // 600 conversations, oldest first, over 300 contacts (two each); each of "0042" to "0046"
