@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { ConfigError, parseCorsOrigins } from '../src/config.js';
 import { type DatabaseHandle, openDatabase } from '../src/db/database.js';
+import { createToken } from '../src/tokens/repository.js';
+import { createWorkspace } from '../src/workspaces/repository.js';
 import { createTestDatabase, DIALECTS, postgresAvailable, type TestDatabase } from './helpers/databases.js';
 
 // Well-formed, so that authentication has to ask the database about it.
@@ -146,9 +148,18 @@ describe('security headers, CORS and request ids', () => {
   it("sets the API's security headers on API answers, errors included, and helmet's on the rest", async () => {
     const security = (headers: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(headers).filter(([name]) => SECURITY_HEADERS.includes(name)));
-    for (const url of ['/api/v1/conversations', '/api/v1/nothing-here']) {
-      const response = await app.inject({ method: 'GET', url });
-      expect(response.statusCode, url).toBeGreaterThanOrEqual(400);
+    const workspace = await createWorkspace(database.db, 'security-headers', 'Security headers');
+    const authorization = `Bearer ${(await createToken(database.db, workspace.id, 'test')).token}`;
+    // A list answered, then the same answered again from the kept answers, a 401 and a 404.
+    const answers: [string, Record<string, string>, number][] = [
+      ['/api/v1/conversations', { authorization }, 200],
+      ['/api/v1/conversations', { authorization }, 200],
+      ['/api/v1/conversations', {}, 401],
+      ['/api/v1/nothing-here', { authorization }, 404],
+    ];
+    for (const [url, headers, status] of answers) {
+      const response = await app.inject({ method: 'GET', url, headers });
+      expect(response.statusCode, url).toBe(status);
       expect(security(response.headers), url).toEqual({
         'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
         'cross-origin-resource-policy': 'same-origin',
