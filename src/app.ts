@@ -20,6 +20,7 @@ import { createMetrics, installMetrics, instrumentDatabase } from './metrics/met
 import { RequestLogController } from './metrics/request-log.js';
 import { registerDocs, registerOpenApi } from './openapi/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
+import { API_PREFIX } from './shared/api-prefix.js';
 import { webInbox } from './web/plugin.js';
 
 export interface AppOptions {
@@ -79,7 +80,7 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
       await api.register(sessionRoutes, { db });
       await api.register(analyticsRoutes, { db });
     },
-    { prefix: '/api/v1' },
+    { prefix: API_PREFIX },
   );
 
   return app;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
+import { API_PREFIX } from '../shared/api-prefix.js';
 
 /**
  * The headers helmet's defaults set, read once from its middleware. They never depend on the
@@ -29,6 +30,8 @@ function helmetHeaders(): Record<string, string> {
  * and parsing on every answer: on the list's cached first page, one machine served 3,700 requests
  * a second with all twelve and 4,500 with these four.
  */
+const API_PATHS = `${API_PREFIX}/`;
+
 const API_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'cross-origin-resource-policy': 'same-origin',
@@ -36,10 +39,8 @@ const API_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
 };
 
-const API_PREFIX = '/api/';
-
 /**
- * Security headers on every response: the API's own set under /api/, helmet's defaults on
+ * Security headers on every response: the API's own set under its prefix, helmet's defaults on
  * everything else (pages, docs, health; a route that sets its own Content-Security-Policy, as
  * `/docs` and the inbox do, replaces helmet's there), and CORS only for the configured origins:
  * none, no CORS headers.
@@ -47,7 +48,7 @@ const API_PREFIX = '/api/';
 export async function installSecurity(app: FastifyInstance, corsOrigins: string[]) {
   const documentHeaders = helmetHeaders();
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith(API_PREFIX) ? API_HEADERS : documentHeaders);
+    reply.headers(request.url.startsWith(API_PATHS) ? API_HEADERS : documentHeaders);
     done();
   });
   if (corsOrigins.length > 0) {
