@@ -40,10 +40,30 @@ export function phoneMatches(db: Kysely<Database>, workspaceId: number, phone: s
     .where(sql<boolean>`${foundInRest} = 0`);
 }
 
-/** How many conversations of the workspace have a contact whose number contains `phone`. */
-export async function phoneTotal(db: Kysely<Database>, workspaceId: number, phone: string): Promise<number> {
-  const [row] = await runCompiled(db, 'phone total', phoneMatchParameters(workspaceId, phone), () =>
-    phoneMatches(db, workspaceId, phone).select((eb) => eb.fn.sum<number | null>('s.conversations').as('total')),
+/**
+ * How many conversations of the workspace have a contact whose number contains `phone`; on
+ * PostgreSQL also the contacts it matches, as the queries take them (see `listPhoneContacts` in
+ * the repository), or null when there are more than `listed`. Both come from one pass over the
+ * fragment's range, which the sum reads whole anyway: listing them apart read it twice.
+ */
+export async function phoneTotalAndContacts(
+  db: Kysely<Database>,
+  workspaceId: number,
+  phone: string,
+  listed: number,
+): Promise<{ total: number; contactIds?: number[] | null }> {
+  if (dialectOf(db) === 'sqlite') {
+    const [row] = await runCompiled(db, 'phone total', phoneMatchParameters(workspaceId, phone), () =>
+      phoneMatches(db, workspaceId, phone).select((eb) => eb.fn.sum<number | null>('s.conversations').as('total')),
+    );
+    return { total: Number(row?.total ?? 0) };
+  }
+  const [row] = await runCompiled(db, 'phone total and contacts', [listed, ...phoneMatchParameters(workspaceId, phone)], () =>
+    phoneMatches(db, workspaceId, phone).select((eb) => [
+      eb.fn.sum<number | null>('s.conversations').as('total'),
+      // array_agg of no rows is NULL, which here means too many.
+      sql<string[] | null>`case when count(*) <= ${listed} then coalesce(array_agg(${sql.ref('s.contact_id')}), '{}') end`.as('ids'),
+    ]),
   );
-  return Number(row?.total ?? 0);
+  return { total: Number(row?.total ?? 0), contactIds: row?.ids ? row.ids.map(Number) : null };
 }

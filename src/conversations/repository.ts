@@ -8,7 +8,7 @@ import { nowSeconds } from '../shared/time.js';
 import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
-import { phoneMatchParameters, phoneMatches, phoneTotal } from './phone-suffixes.js';
+import { phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
 /** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
@@ -76,14 +76,26 @@ async function conversationIdOfTask(db: Kysely<Database>, workspaceId: number, t
   return call?.conversation_id;
 }
 
-async function resolveFilters(db: Kysely<Database>, workspaceId: number, filters: ConversationFilters): Promise<ResolvedFilters | null> {
+/** `phoneContacts`: what `phoneTotalAndContacts` listed, when the request has read it already. */
+async function resolveFilters(
+  db: Kysely<Database>,
+  workspaceId: number,
+  filters: ConversationFilters,
+  phoneContacts?: number[] | null,
+): Promise<ResolvedFilters | null> {
   const { phone, channels, statuses, createdFrom, createdTo, updatedSince, contactUuid, campaignUuid } = filters;
   const resolved: ResolvedFilters = { phone, channels, statuses, createdFrom, createdTo, updatedSince, contactUuid, campaignUuid };
   if (filters.agentUuids && (resolved.agentIds = await agentIds(db, workspaceId, filters.agentUuids)) === undefined) return null;
   if (filters.taskUuid && (resolved.conversationId = await conversationIdOfTask(db, workspaceId, filters.taskUuid)) === undefined) {
     return null;
   }
-  if (phone !== undefined && dialectOf(db) === 'postgres') await listPhoneContacts(db, workspaceId, phone, resolved);
+  if (phone !== undefined && dialectOf(db) === 'postgres') {
+    const ids = phoneContacts === undefined ? await listPhoneContacts(db, workspaceId, phone) : phoneContacts;
+    if (ids) {
+      resolved.phoneContactIds = ids;
+      delete resolved.phone;
+    }
+  }
   return resolved;
 }
 
@@ -96,17 +108,16 @@ const LISTED_PHONE_CONTACTS = 5_000;
  * prepared and planned once for any fragment, and an array is estimated at a few ids, which the
  * page probes through the contact index. That is the path the benchmark measured. (A generic plan
  * of the subquery form, as SQLite runs it, also probed in `EXPLAIN`, but was not measured.)
+ * Listed here only when the fragment's total was kept from an earlier request; otherwise the
+ * statement that sums the total lists them too (`phoneTotalAndContacts`). Null: too many.
  */
-async function listPhoneContacts(db: Kysely<Database>, workspaceId: number, phone: string, resolved: ResolvedFilters) {
+async function listPhoneContacts(db: Kysely<Database>, workspaceId: number, phone: string): Promise<number[] | null> {
   const rows = await runCompiled(db, 'phone contacts', [...phoneMatchParameters(workspaceId, phone), LISTED_PHONE_CONTACTS + 1], () =>
     phoneMatches(db, workspaceId, phone)
       .select('s.contact_id as id')
       .limit(LISTED_PHONE_CONTACTS + 1),
   );
-  if (rows.length <= LISTED_PHONE_CONTACTS) {
-    resolved.phoneContactIds = rows.map((row) => row.id);
-    delete resolved.phone;
-  }
+  return rows.length <= LISTED_PHONE_CONTACTS ? rows.map((row) => row.id) : null;
 }
 
 /** The id of the row of `table` with this uuid in the workspace, as a scalar subquery (NULL, matching nothing, if none). */
@@ -376,13 +387,17 @@ export async function listConversations(
 
   // Resolved only when needed: a page walked for a fragment whose total is known needs none of it.
   let resolved: ResolvedFilters | null | undefined;
-  const resolve = async () => (resolved === undefined ? (resolved = await resolveFilters(db, workspaceId, filters)) : resolved);
+  let phoneContacts: number[] | null | undefined;
+  const resolve = async () =>
+    resolved === undefined ? (resolved = await resolveFilters(db, workspaceId, filters, phoneContacts)) : resolved;
   let total = counted;
   let gathered: Position[] | undefined;
   if (total === undefined && filters.phone !== undefined) {
     // A fragment's total, summed from its contacts' counts, is the total when it is the only
     // filter, and bounds it when it is not.
-    const bound = await phoneTotal(db, workspaceId, filters.phone);
+    const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone, LISTED_PHONE_CONTACTS);
+    const bound = summed.total;
+    phoneContacts = summed.contactIds;
     if (phoneAlone !== undefined || bound === 0) total = bound;
     else if (bound <= GATHERED_MATCHES) {
       const f = await resolve();
