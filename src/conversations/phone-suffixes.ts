@@ -61,7 +61,7 @@ export async function phoneTotalAndContacts(
   const [row] = await runCompiled(db, 'phone total and contacts', [listed, ...phoneMatchParameters(workspaceId, phone)], () =>
     phoneMatches(db, workspaceId, phone).select((eb) => [
       eb.fn.sum<number | null>('s.conversations').as('total'),
-      // array_agg of no rows is NULL, which here means too many.
+      // NULL here means too many; array_agg of no rows is NULL too, hence the empty array.
       sql<string[] | null>`case when count(*) <= ${listed} then coalesce(array_agg(${sql.ref('s.contact_id')}), '{}') end`.as('ids'),
     ]),
   );
