@@ -89,6 +89,14 @@ async function page(ws: TestWorkspace, query: Query | string = {}) {
   return response.json().data as { current_page: number; data: Conversation[]; per_page: number; total: number; last_page: number };
 }
 
+/** An import line: a conversation created at `at(i)`, with a contact of its own holding `phone_number`. */
+function lineWithPhone(i: number, phone_number: string, overrides: Record<string, unknown> = {}) {
+  return {
+    uuid: randomUUID(),
+    ...conversationBody({ created_at: at(i), ...overrides, contact: { ...conversationBody().contact, uuid: randomUUID(), phone_number } }),
+  };
+}
+
 /** Imports `lines` into the workspace, then lists all of it, newest first. */
 async function importedAndListed(t: TestContext, ws: TestWorkspace, lines: object[]): Promise<Conversation[]> {
   await importNdjson(
@@ -742,18 +750,11 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       const ws = await t.newWorkspace();
       // 1,500 conversations, oldest first. "5550" is in four numbers in five, spread evenly; "7700"
       // is in the 1,000 oldest only, so that the newest rows hold none of its matches.
-      const lines = Array.from({ length: 1_500 }, (_, i) => ({
-        uuid: randomUUID(),
-        ...conversationBody({
-          created_at: at(i),
+      const lines = Array.from({ length: 1_500 }, (_, i) =>
+        lineWithPhone(i, `+${i % 5 ? '5550' : '6661'} ${i < 1_000 ? '7700' : '8811'} ${String(i).padStart(4, '0')}`, {
           updated_at: at(2_000 + ((i * 7_919) % 1_500)),
-          contact: {
-            ...conversationBody().contact,
-            uuid: randomUUID(),
-            phone_number: `+${i % 5 ? '5550' : '6661'} ${i < 1_000 ? '7700' : '8811'} ${String(i).padStart(4, '0')}`,
-          },
         }),
-      }));
+      );
       const all = await importedAndListed(t, ws, lines);
       expect(all.map((c) => c.uuid)).toEqual(lines.map((line) => line.uuid).reverse());
       const matching = (fragment: string) => all.filter((c) => c.contact.phone_number!.replaceAll(' ', '').includes(fragment));
@@ -784,18 +785,9 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       const ws = await t.newWorkspace();
       // 5,200 contacts hold "5550", more than the 5,000 that PostgreSQL's queries take as a list of
       // ids; 300 more do not. One conversation each, oldest first, in two channels.
-      const lines = Array.from({ length: 5_500 }, (_, i) => ({
-        uuid: randomUUID(),
-        ...conversationBody({
-          created_at: at(i),
-          channel: i % 3 ? 'Whatsapp' : 'SMS',
-          contact: {
-            ...conversationBody().contact,
-            uuid: randomUUID(),
-            phone_number: `+1 ${i < 5_200 ? '5550' : '6661'} ${String(i).padStart(5, '0')}`,
-          },
-        }),
-      }));
+      const lines = Array.from({ length: 5_500 }, (_, i) =>
+        lineWithPhone(i, `+1 ${i < 5_200 ? '5550' : '6661'} ${String(i).padStart(5, '0')}`, { channel: i % 3 ? 'Whatsapp' : 'SMS' }),
+      );
       const all = await importedAndListed(t, ws, lines);
       const matching = all.filter((c) => c.contact.phone_number!.includes('5550'));
       expect(matching).toHaveLength(5_200);
@@ -812,17 +804,13 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       // 200 conversations whose numbers all hold "5550", then 2,000 newer ones whose numbers do
       // not: the size counted for the first answer makes the second one walk the newest rows,
       // which hold no match, and the page must still be the 15 newest matches.
-      const line = (i: number, phone_number: string) => ({
-        uuid: randomUUID(),
-        ...conversationBody({ created_at: at(i), contact: { ...conversationBody().contact, uuid: randomUUID(), phone_number } }),
-      });
-      const old = Array.from({ length: 200 }, (_, i) => line(i, `+1 5550 ${String(i).padStart(4, '0')}`));
+      const old = Array.from({ length: 200 }, (_, i) => lineWithPhone(i, `+1 5550 ${String(i).padStart(4, '0')}`));
       const matching = await importedAndListed(t, ws, old);
       await expectPages(ws, [[{ phone: '5550' }, matching]]);
       await importedAndListed(
         t,
         ws,
-        Array.from({ length: 2_000 }, (_, i) => line(200 + i, `+44 7700 ${String(i).padStart(4, '0')}`)),
+        Array.from({ length: 2_000 }, (_, i) => lineWithPhone(200 + i, `+44 7700 ${String(i).padStart(4, '0')}`)),
       );
       await expectPages(ws, [
         [{ phone: '5550' }, matching],

@@ -8,7 +8,7 @@ import { nowSeconds } from '../shared/time.js';
 import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
-import { phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
+import { listPhoneContacts, phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
 /** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
@@ -97,27 +97,6 @@ async function resolveFilters(
     }
   }
   return resolved;
-}
-
-/** Up to this many contacts matched by a phone fragment are listed in the queries. */
-const LISTED_PHONE_CONTACTS = 5_000;
-
-/**
- * On PostgreSQL, the contacts a fragment matches are looked up first and given to the queries as
- * an array, when there are not too many, as they were before the suffix table: its statements are
- * prepared and planned once for any fragment, and an array is estimated at a few ids, which the
- * page probes through the contact index. That is the path the benchmark measured. (A generic plan
- * of the subquery form, as SQLite runs it, also probed in `EXPLAIN`, but was not measured.)
- * Listed here only when the fragment's total was kept from an earlier request; otherwise the
- * statement that sums the total lists them too (`phoneTotalAndContacts`). Null: too many.
- */
-async function listPhoneContacts(db: Kysely<Database>, workspaceId: number, phone: string): Promise<number[] | null> {
-  const rows = await runCompiled(db, 'phone contacts', [...phoneMatchParameters(workspaceId, phone), LISTED_PHONE_CONTACTS + 1], () =>
-    phoneMatches(db, workspaceId, phone)
-      .select('s.contact_id as id')
-      .limit(LISTED_PHONE_CONTACTS + 1),
-  );
-  return rows.length <= LISTED_PHONE_CONTACTS ? rows.map((row) => row.id) : null;
 }
 
 /** The id of the row of `table` with this uuid in the workspace, as a scalar subquery (NULL, matching nothing, if none). */
@@ -395,7 +374,7 @@ export async function listConversations(
   if (total === undefined && filters.phone !== undefined) {
     // A fragment's total, summed from its contacts' counts, is the total when it is the only
     // filter, and bounds it when it is not.
-    const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone, LISTED_PHONE_CONTACTS);
+    const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone);
     const bound = summed.total;
     phoneContacts = summed.contactIds;
     if (phoneAlone !== undefined || bound === 0) total = bound;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
-import { API_PREFIX } from '../shared/api-prefix.js';
+import { isApiPath } from '../shared/api-prefix.js';
 
 /**
  * The headers helmet's defaults set, read once from its middleware. They never depend on the
@@ -30,8 +30,6 @@ function helmetHeaders(): Record<string, string> {
  * and parsing on every answer: on the list's cached first page, one machine served 3,700 requests
  * a second with all twelve and 4,500 with these four.
  */
-const API_PATHS = `${API_PREFIX}/`;
-
 const API_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'cross-origin-resource-policy': 'same-origin',
@@ -48,7 +46,7 @@ const API_HEADERS: Record<string, string> = {
 export async function installSecurity(app: FastifyInstance, corsOrigins: string[]) {
   const documentHeaders = helmetHeaders();
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith(API_PATHS) ? API_HEADERS : documentHeaders);
+    reply.headers(isApiPath(request.url) ? API_HEADERS : documentHeaders);
     done();
   });
   if (corsOrigins.length > 0) {

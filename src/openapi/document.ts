@@ -5,7 +5,7 @@ import { CallInput, ContactInput, Conversation, ConversationInput, StatusChange 
 import { ExportedMessage } from '../analytics/schemas.js';
 import { Message, MessageInput } from '../messages/schemas.js';
 import { Session } from '../sessions/schemas.js';
-import { API_PREFIX } from '../shared/api-prefix.js';
+import { isApiPath } from '../shared/api-prefix.js';
 import { ErrorEnvelope } from '../shared/schemas.js';
 import { ERROR_EXAMPLES, OPERATION_EXAMPLES } from './examples.js';
 
@@ -81,7 +81,7 @@ export function transformRoute({
   if (original.hide) return { schema: original, url };
   const methods = typeof route.method === 'string' ? [route.method] : route.method;
   const examples = OPERATION_EXAMPLES[`${methods[0]} ${url}`] ?? {};
-  const isApi = url.startsWith(`${API_PREFIX}/`);
+  const isApi = isApiPath(url);
   const etag = (route.config as { etag?: boolean } | undefined)?.etag === true;
 
   const responses: Record<string, JsonObject> = {};
