@@ -91,6 +91,56 @@ describeEachDialect('stored conversation bodies', (t) => {
     expect(await staleBodies(ws.id)).toBe(0);
   });
 
+  it('stores, after a message or a status change, the body a rebuild from the tables makes', async () => {
+    const ws = await t.newWorkspace();
+    const uuid = randomUUID();
+    expect((await ws.put(uuid, conversationBody())).statusCode).toBe(201);
+    // What a write stored, then what the tables give once that body is dropped: the same text, key order included.
+    const detailText = async () => {
+      const response = await ws.request({ method: 'GET', url: `/api/v1/conversations/${uuid}` });
+      expect(response.statusCode).toBe(200);
+      return response.body;
+    };
+    const storedThenRebuilt = async () => {
+      const stored = await detailText();
+      await sql`update conversations set body = null where workspace_id = ${ws.id} and uuid = ${uuid}`.execute(t.db);
+      // Moved as a write would, or the detail would come from the answers kept for this version.
+      await sql`update workspaces set data_version = data_version + 1 where id = ${ws.id}`.execute(t.db);
+      expect(await staleBodies(ws.id)).toBe(1);
+      expect(await detailText()).toBe(stored);
+      const { status } = JSON.parse(stored).data;
+      // Stored again, as a write leaves it.
+      expect((await ws.request({ method: 'PATCH', url: `/api/v1/conversations/${uuid}`, payload: { status } })).statusCode).toBe(200);
+      expect(await staleBodies(ws.id)).toBe(0);
+      return JSON.parse(stored).data;
+    };
+    const post = (message: Record<string, unknown>) =>
+      ws.request({
+        method: 'POST',
+        url: `/api/v1/conversations/${uuid}/messages`,
+        payload: { sender: 'Contact', content: 'Hi', ...message },
+      });
+
+    expect((await post({ created_at: '2030-01-01T00:00:00Z' })).statusCode).toBe(201);
+    const afterLater = await storedThenRebuilt();
+    expect(afterLater.timestamp).toBe('2030-01-01T00:00:00Z');
+
+    expect((await post({ created_at: '2024-03-01T10:02:00Z', session_uuid: randomUUID() })).statusCode).toBe(201);
+    const afterEarlier = await storedThenRebuilt();
+    expect(afterEarlier.timestamp).toBe('2030-01-01T00:00:00Z');
+    expect(afterEarlier.session_uuids).toHaveLength(2);
+
+    const closed = await ws.request({ method: 'PATCH', url: `/api/v1/conversations/${uuid}`, payload: { status: 'Closed' } });
+    expect(closed.statusCode).toBe(200);
+    expect(closed.json()).toEqual({
+      success: true,
+      message: 'Conversation updated successfully',
+      data: { ...afterEarlier, status: 'Closed', updated_at: closed.json().data.updated_at },
+    });
+    expect(await storedThenRebuilt()).toEqual(closed.json().data);
+    expect(await listed(ws, uuid)).toEqual(closed.json().data);
+  });
+
   it('serves a stale body from the tables, and the next write of the workspace stores it again', async () => {
     const ws = await t.newWorkspace();
     const uuids = [randomUUID(), randomUUID(), randomUUID()];

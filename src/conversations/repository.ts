@@ -1,13 +1,14 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { type Dialect, dialectOf } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
-import { atLeast, containing, containingPattern, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
-import { writeConversation } from '../db/transaction.js';
+import { containing, containingPattern, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
+import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
 import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
+import { touchConversation } from './touch.js';
 import { listPhoneContacts, phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
@@ -472,23 +473,15 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
   return body;
 }
 
-/** The status set, `updated_at` moved forward to now if it changed; undefined when there is no such conversation. */
+/**
+ * The status set, `updated_at` moved forward to now if it changed: the conversation's stored
+ * JSON as the write left it, or undefined when there is no such conversation.
+ */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
-  const { record } = await writeConversation(db, workspaceId, async (trx) => {
-    const conversation = uuid.toLowerCase();
-    const now = nowSeconds();
-    const [changed] = await runCompiled(trx, 'set status', [status, now, now, workspaceId, conversation, status], () =>
-      trx
-        .updateTable('conversations')
-        .set({ status, updated_at: atLeast('updated_at', now) })
-        .where('workspace_id', '=', workspaceId)
-        .where('uuid', '=', conversation)
-        .where('status', '!=', status)
-        .returning('id'),
-    );
-    return { conversationId: changed?.id ?? (await conversationIdOf(trx, workspaceId, conversation)) };
-  });
-  return record;
+  const touched = await writeTransaction(db, workspaceId, (trx) =>
+    touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now: nowSeconds() }),
+  );
+  return touched?.body;
 }
 
 /**

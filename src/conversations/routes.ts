@@ -6,7 +6,7 @@ import { sendJson } from '../http/raw-json.js';
 import { errorResponses } from '../shared/schemas.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { filtersOf } from './filters.js';
-import { conversationJson, listCursorJson, listPageJson, presentConversation } from './present.js';
+import { conversationJson, listCursorJson, listPageJson } from './present.js';
 import { findConversationBody, listConversations, setConversationStatus } from './repository.js';
 import { ConversationInput, ConversationParams, ConversationResponse, ListQuery, ListResponse, StatusChange } from './schemas.js';
 import { putConversation } from './write.js';
@@ -110,10 +110,10 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         response: { 200: ConversationResponse, ...errorResponses },
       },
     },
-    async (request) => {
-      const record = await setConversationStatus(db, request.workspace.id, request.params.uuid, request.body.status);
-      if (!record) throw notFound('Conversation');
-      return { success: true, message: 'Conversation updated successfully', data: presentConversation(record) };
+    async (request, reply) => {
+      const body = await setConversationStatus(db, request.workspace.id, request.params.uuid, request.body.status);
+      if (body === undefined) throw notFound('Conversation');
+      return sendJson(reply, `{"success":true,"message":"Conversation updated successfully","data":${body}}`);
     },
   );
 };

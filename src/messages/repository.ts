@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { requireConversationId } from '../conversations/identity.js';
+import { touchConversation } from '../conversations/touch.js';
 import { runCompiled } from '../db/compiled.js';
 import { atLeast, atMost } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
@@ -116,17 +117,9 @@ export async function appendMessage(
     const at = input.created_at === undefined ? now : fromIso(input.created_at);
     // writeTransaction locked the workspace first, so a workspace's messages take their ids and
     // commit one at a time: a writer cannot take id n, stall, and commit after n + 1 had been
-    // exported, where an export cursor already past n would never show it. The statement that
-    // moves the conversation's activity forward also finds it: one round trip, not two.
+    // exported, where an export cursor already past n would never show it.
     const conversation = conversationUuid.toLowerCase();
-    const [touched] = await runCompiled(trx, 'touch conversation', [at, at, now, now, workspaceId, conversation], () =>
-      trx
-        .updateTable('conversations')
-        .set({ timestamp: atLeast('timestamp', at), updated_at: atLeast('updated_at', now) })
-        .where('workspace_id', '=', workspaceId)
-        .where('uuid', '=', conversation)
-        .returning('id'),
-    );
+    const touched = await touchConversation(trx, workspaceId, conversation, { activityAt: at, now });
     if (!touched) throw notFound('Conversation');
     const conversationId = touched.id;
     const sessionUuid = input.session_uuid?.toLowerCase() ?? null;

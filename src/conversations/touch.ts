@@ -1,0 +1,69 @@
+import type { Transaction } from 'kysely';
+import { runCompiled } from '../db/compiled.js';
+import type { Database } from '../db/tables.js';
+import { toIso } from '../shared/time.js';
+import { completeBodies } from './body.js';
+import type { Conversation } from './schemas.js';
+
+export interface Touch {
+  status?: string;
+  /** Latest activity: `timestamp` moves forward to it, never back. */
+  activityAt?: number;
+  /** `updated_at` moves forward to it, never back, if the status changes or there is activity. */
+  now: number;
+}
+
+export interface Touched {
+  id: number;
+  /** The conversation's stored JSON after the change. */
+  body: string;
+}
+
+/**
+ * Changes a conversation's status and times, the columns its body shows as they are, and writes
+ * the new body in the same statement: the trigger would otherwise mark it stale, and the commit
+ * rebuild it from six tables (measured on the benchmark's SQLite database: the rebuild was a
+ * fifth of a message POST). The body's keys keep their order, so it reads exactly as a rebuild
+ * would. Runs inside the workspace's write transaction, which keeps other writers out between
+ * the read and the write. Undefined when the workspace has no such conversation.
+ */
+export async function touchConversation(
+  trx: Transaction<Database>,
+  workspaceId: number,
+  uuid: string,
+  touch: Touch,
+): Promise<Touched | undefined> {
+  const [stored] = await runCompiled(trx, 'conversation to touch', [workspaceId, uuid], () =>
+    trx
+      .selectFrom('conversations')
+      .select(['id', 'status', 'timestamp', 'updated_at', 'body'])
+      .where('workspace_id', '=', workspaceId)
+      .where('uuid', '=', uuid),
+  );
+  if (!stored) return undefined;
+
+  const status = touch.status ?? stored.status;
+  const timestamp = touch.activityAt === undefined ? stored.timestamp : Math.max(stored.timestamp, touch.activityAt);
+  const updatedAt = Math.max(stored.updated_at, touch.now);
+  const changes = status !== stored.status || touch.activityAt !== undefined;
+  const moves = status !== stored.status || timestamp !== stored.timestamp || updatedAt !== stored.updated_at;
+  if (!changes || !moves) return { id: stored.id, body: (await completeBodies(trx, workspaceId, [stored]))[0]! };
+
+  // A stale (NULL) body stays so, and the write's commit rebuilds it.
+  const body =
+    stored.body === null
+      ? null
+      : JSON.stringify({ ...(JSON.parse(stored.body) as Conversation), status, timestamp: toIso(timestamp), updated_at: toIso(updatedAt) });
+  // Only the columns the touch is about: SQLite rewrites the entries of every index on a column
+  // the statement sets, whether its value changes or not.
+  const set = {
+    ...(touch.status === undefined ? {} : { status }),
+    ...(touch.activityAt === undefined ? {} : { timestamp }),
+    updated_at: updatedAt,
+    body,
+  };
+  await runCompiled(trx, `touch conversation ${Object.keys(set).join(',')}`, [...Object.values(set), stored.id], () =>
+    trx.updateTable('conversations').set(set).where('id', '=', stored.id),
+  );
+  return { id: stored.id, body: body ?? (await completeBodies(trx, workspaceId, [{ id: stored.id, body }]))[0]! };
+}
