@@ -24,8 +24,9 @@ export interface Touched {
  * the new body in the same statement: the trigger would otherwise mark it stale, and the commit
  * rebuild it from six tables. Measured on the benchmark's million-row databases, a message POST
  * costs a tenth less this way and a status change a fifth to a third less. The body's keys keep
- * their order, so it reads exactly as a rebuild would. Runs inside the workspace's write transaction, which keeps other writers out between
- * the read and the write. Undefined when the workspace has no such conversation.
+ * their order, so it reads exactly as a rebuild would. Runs inside the workspace's write
+ * transaction, which keeps other writers out between the read and the write. Undefined when the
+ * workspace has no such conversation.
  */
 export async function touchConversation(
   trx: Transaction<Database>,
