@@ -58,6 +58,6 @@ export function listCursorJson(bodies: string[], total: number, perPage: number,
 }
 
 /** One conversation's envelope. */
-export function conversationJson(body: string): string {
-  return `{"success":true,"message":"Conversation retrieved successfully","data":${body}}`;
+export function conversationJson(body: string, message = 'Conversation retrieved successfully'): string {
+  return `{"success":true,"message":${JSON.stringify(message)},"data":${body}}`;
 }

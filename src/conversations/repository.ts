@@ -478,10 +478,11 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
  * JSON as the write left it, or undefined when there is no such conversation.
  */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
-  const touched = await writeTransaction(db, workspaceId, (trx) =>
-    touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now: nowSeconds() }),
-  );
-  return touched?.body;
+  return writeTransaction(db, workspaceId, async (trx) => {
+    const touched = await touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now: nowSeconds() });
+    // Stale only where a migration left it so: built here from the tables, as this write left them.
+    return touched && (touched.body ?? (await completeBodies(trx, workspaceId, [touched]))[0]!);
+  });
 }
 
 /**

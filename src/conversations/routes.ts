@@ -113,7 +113,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     async (request, reply) => {
       const body = await setConversationStatus(db, request.workspace.id, request.params.uuid, request.body.status);
       if (body === undefined) throw notFound('Conversation');
-      return sendJson(reply, `{"success":true,"message":"Conversation updated successfully","data":${body}}`);
+      return sendJson(reply, conversationJson(body, 'Conversation updated successfully'));
     },
   );
 };

@@ -2,7 +2,6 @@ import type { Transaction } from 'kysely';
 import { runCompiled } from '../db/compiled.js';
 import type { Database } from '../db/tables.js';
 import { toIso } from '../shared/time.js';
-import { completeBodies } from './body.js';
 import type { Conversation } from './schemas.js';
 
 export interface Touch {
@@ -15,8 +14,8 @@ export interface Touch {
 
 export interface Touched {
   id: number;
-  /** The conversation's stored JSON after the change. */
-  body: string;
+  /** The conversation's stored JSON after the change; null while stale, until the write's commit rebuilds it. */
+  body: string | null;
 }
 
 /**
@@ -45,12 +44,13 @@ export async function touchConversation(
 
   const status = touch.status ?? stored.status;
   const timestamp = touch.activityAt === undefined ? stored.timestamp : Math.max(stored.timestamp, touch.activityAt);
-  const updatedAt = Math.max(stored.updated_at, touch.now);
-  const changes = status !== stored.status || touch.activityAt !== undefined;
-  const moves = status !== stored.status || timestamp !== stored.timestamp || updatedAt !== stored.updated_at;
-  if (!changes || !moves) return { id: stored.id, body: (await completeBodies(trx, workspaceId, [stored]))[0]! };
+  // A status set to what it was is no change, and leaves `updated_at` where it is.
+  const changed = status !== stored.status || touch.activityAt !== undefined;
+  const updatedAt = changed ? Math.max(stored.updated_at, touch.now) : stored.updated_at;
+  if (status === stored.status && timestamp === stored.timestamp && updatedAt === stored.updated_at) {
+    return { id: stored.id, body: stored.body };
+  }
 
-  // A stale (NULL) body stays so, and the write's commit rebuilds it.
   const body =
     stored.body === null
       ? null
@@ -66,5 +66,5 @@ export async function touchConversation(
   await runCompiled(trx, `touch conversation ${Object.keys(set).join(',')}`, [...Object.values(set), stored.id], () =>
     trx.updateTable('conversations').set(set).where('id', '=', stored.id),
   );
-  return { id: stored.id, body: body ?? (await completeBodies(trx, workspaceId, [{ id: stored.id, body }]))[0]! };
+  return { id: stored.id, body };
 }
