@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Dialect } from '../src/db/dialect.js';
@@ -239,13 +239,19 @@ export function renderReport(run: DialectRun): string {
   return lines.join('\n');
 }
 
+/**
+ * A day's second full report of a dialect and size gets its own name (`-2`, `-3`, …) rather than
+ * replacing the first, which the repository may already keep; a partial one is scratch and does.
+ */
 export function writeReport(run: DialectRun): string {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(
+  const stem = join(
     dir,
-    `${run.startedAt.toISOString().slice(0, 10)}-${run.dialect}${run.quick ? '-quick' : ''}${run.partial ? '-partial' : ''}.md`,
+    `${run.startedAt.toISOString().slice(0, 10)}-${run.dialect}${run.quick ? '-quick' : ''}${run.partial ? '-partial' : ''}`,
   );
+  let file = `${stem}.md`;
+  for (let n = 2; !run.partial && existsSync(file); n++) file = `${stem}-${n}.md`;
   writeFileSync(file, renderReport(run));
   return file;
 }

@@ -220,3 +220,51 @@ describeEachDialect('phone fragment totals after an upgrade', (t) => {
     expect(await totalOf(ws, { phone: '7700' })).toBe(3);
   });
 });
+
+describeEachDialect('totals of narrow filters, whatever the page', (t) => {
+  it("give a contact's total on every page, short, full, past the end and by cursor, and after its next conversation", async () => {
+    const ws = await t.newWorkspace();
+    const contact = { uuid: randomUUID() };
+    const created = (i: number) => `2024-03-01T10:${String(i).padStart(2, '0')}:00Z`;
+    const uuids: string[] = [];
+    const write = async () => {
+      const uuid = randomUUID();
+      expect((await ws.put(uuid, minimalBody({ contact, created_at: created(uuids.length) }))).statusCode).toBe(201);
+      uuids.unshift(uuid);
+    };
+    for (let i = 0; i < 6; i++) await write();
+
+    const expectPages = async (perPage: number) => {
+      for (let page = 1; page <= Math.ceil(uuids.length / perPage) + 1; page++) {
+        const response = await ws.list({ contact_uuid: contact.uuid, per_page: perPage, page });
+        expect(response.statusCode).toBe(200);
+        const { total, data } = response.json().data;
+        expect({ page, total, uuids: data.map((c: { uuid: string }) => c.uuid) }).toEqual({
+          page,
+          total: uuids.length,
+          uuids: uuids.slice((page - 1) * perPage, page * perPage),
+        });
+      }
+      let cursor = '';
+      const walked: string[] = [];
+      do {
+        // Another contact's conversation first, so that each page counts afresh instead of reusing the last total.
+        expect((await ws.put(randomUUID(), minimalBody())).statusCode).toBe(201);
+        const response = await ws.list({ contact_uuid: contact.uuid, per_page: perPage, cursor });
+        expect(response.statusCode).toBe(200);
+        const { data } = response.json();
+        expect(data.total).toBe(uuids.length);
+        walked.push(...data.data.map((c: { uuid: string }) => c.uuid));
+        cursor = data.next_cursor ?? '';
+      } while (cursor);
+      expect(walked).toEqual(uuids);
+    };
+    // Pages shorter than, exactly and one row less than the matches, and one past them.
+    for (const perPage of [4, 6, 5, 7]) await expectPages(perPage);
+    await write();
+    for (const perPage of [6, 7]) await expectPages(perPage);
+
+    const nobody = await ws.list({ contact_uuid: randomUUID(), page: 2 });
+    expect(nobody.json().data).toMatchObject({ total: 0, data: [] });
+  });
+});

@@ -38,8 +38,9 @@ export interface PageRequest {
 
 /**
  * Filters turned into internal ids where a lookup of its own pays; a uuid that names nothing in
- * the workspace means an empty result. A contact's and a campaign's id are looked up inside the
- * statements that use them instead (one round trip fewer on PostgreSQL).
+ * the workspace means an empty result. A contact's, a campaign's and a single agent's id are
+ * looked up inside the statements that use them instead (one statement fewer, and one round trip
+ * fewer on PostgreSQL).
  */
 interface ResolvedFilters extends Pick<
   ConversationFilters,
@@ -47,7 +48,9 @@ interface ResolvedFilters extends Pick<
 > {
   /** PostgreSQL: the contacts a phone fragment matches, when few enough to list (see `listPhoneContacts`). */
   phoneContactIds?: number[];
+  /** Several agents, looked up; one agent is `agentUuid`, compared inside the statements. */
   agentIds?: number[];
+  agentUuid?: string;
   conversationId?: number;
 }
 
@@ -86,7 +89,9 @@ async function resolveFilters(
 ): Promise<ResolvedFilters | null> {
   const { phone, channels, statuses, createdFrom, createdTo, updatedSince, contactUuid, campaignUuid } = filters;
   const resolved: ResolvedFilters = { phone, channels, statuses, createdFrom, createdTo, updatedSince, contactUuid, campaignUuid };
-  if (filters.agentUuids && (resolved.agentIds = await agentIds(db, workspaceId, filters.agentUuids)) === undefined) return null;
+  const agents = filters.agentUuids;
+  if (agents?.length === 1) resolved.agentUuid = agents[0];
+  else if (agents && (resolved.agentIds = await agentIds(db, workspaceId, agents)) === undefined) return null;
   if (filters.taskUuid && (resolved.conversationId = await conversationIdOfTask(db, workspaceId, filters.taskUuid)) === undefined) {
     return null;
   }
@@ -101,7 +106,7 @@ async function resolveFilters(
 }
 
 /** The id of the row of `table` with this uuid in the workspace, as a scalar subquery (NULL, matching nothing, if none). */
-function idOfUuid(db: Kysely<Database>, table: 'contacts' | 'campaigns', workspaceId: number, uuid: string) {
+function idOfUuid(db: Kysely<Database>, table: 'contacts' | 'campaigns' | 'agents', workspaceId: number, uuid: string) {
   return db.selectFrom(table).select(`${table}.id`).where(`${table}.workspace_id`, '=', workspaceId).where(`${table}.uuid`, '=', uuid);
 }
 
@@ -114,6 +119,7 @@ const COMPARISONS = [
   ['c.status', 'in', (f: ResolvedFilters) => f.statuses],
   ['c.channel', 'in', (f: ResolvedFilters) => f.channels],
   ['c.agent_id', 'in', (f: ResolvedFilters) => f.agentIds],
+  ['c.agent_id', '=', (f: ResolvedFilters) => f.agentUuid, 'agents'],
   ['c.contact_id', '=', (f: ResolvedFilters) => f.contactUuid, 'contacts'],
   ['c.id', '=', (f: ResolvedFilters) => f.conversationId],
   ['c.created_at', '>=', (f: ResolvedFilters) => f.createdFrom],
@@ -172,6 +178,26 @@ function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters
   return { shape, parameters };
 }
 
+/** Whether the filters include one that leaves few enough rows to count through its index (see `countMatching`). */
+const narrows = (f: ResolvedFilters) =>
+  f.phone !== undefined ||
+  f.phoneContactIds !== undefined ||
+  f.contactUuid !== undefined ||
+  f.conversationId !== undefined ||
+  f.createdFrom !== undefined ||
+  f.createdTo !== undefined ||
+  f.updatedSince !== undefined;
+
+/**
+ * The total a page shows when it is short: the matches end on it. Undefined when the page is
+ * full, or empty past the first (the matches may end anywhere before it), or after a cursor (the
+ * total counts the matches before it too).
+ */
+function totalOfShortPage(rows: readonly unknown[], page: PageRequest): number | undefined {
+  if (page.after || rows.length >= page.limit || (rows.length === 0 && page.offset > 0)) return undefined;
+  return page.offset + rows.length;
+}
+
 /**
  * The exact number of matches. Filters on status, channel and agent alone (the ones that select
  * most of a large workspace) are summed from the trigger-kept counts, and so is a campaign
@@ -179,21 +205,15 @@ function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters
  */
 async function countMatching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters): Promise<number> {
   const binds = matchingBinds(dialectOf(db), workspaceId, f);
-  const narrowed =
-    f.phone !== undefined ||
-    f.phoneContactIds !== undefined ||
-    f.contactUuid !== undefined ||
-    f.conversationId !== undefined ||
-    f.createdFrom !== undefined ||
-    f.createdTo !== undefined ||
-    f.updatedSince !== undefined;
-  const byCounts = f.statuses !== undefined || f.channels !== undefined || f.agentIds !== undefined;
+  const narrowed = narrows(f);
+  const byCounts = f.statuses !== undefined || f.channels !== undefined || f.agentIds !== undefined || f.agentUuid !== undefined;
   if (!narrowed && f.campaignUuid === undefined) {
     const [row] = await runCompiled(db, `total by counts ${binds.shape}`, binds.parameters, () => {
       let counts = db.selectFrom('conversation_counts').where('workspace_id', '=', workspaceId);
       if (f.statuses !== undefined) counts = counts.where('status', 'in', f.statuses);
       if (f.channels !== undefined) counts = counts.where('channel', 'in', f.channels);
       if (f.agentIds !== undefined) counts = counts.where('agent_id', 'in', f.agentIds);
+      if (f.agentUuid !== undefined) counts = counts.where('agent_id', '=', idOfUuid(db, 'agents', workspaceId, f.agentUuid));
       return counts.select((eb) => eb.fn.sum<number | null>('n').as('total'));
     });
     return Number(row?.total ?? 0);
@@ -306,6 +326,7 @@ async function phoneWalk(
 const GATHERED_MATCHES = 2_000;
 
 type Position = { id: number; key: number };
+type PageRow = Position & { body: string | null };
 
 async function gatheredMatches(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters, page: PageRequest) {
   const binds = matchingBinds(dialectOf(db), workspaceId, f);
@@ -385,9 +406,16 @@ export async function listConversations(
       total = gathered?.length;
     }
   }
+  let rows: PageRow[] | undefined;
   if (total === undefined) {
     const f = await resolve();
-    total = f ? await countMatching(db, workspaceId, f) : 0;
+    // A narrow filter's page is read before its count: most such pages are short, and a short
+    // page holds its total, which then needs no count of its own.
+    if (f && narrows(f)) {
+      rows = await pageOfMatches(db, workspaceId, { filters: f }, page);
+      total = totalOfShortPage(rows, page);
+    }
+    total ??= f ? await countMatching(db, workspaceId, f) : 0;
   }
   if (counted === undefined) keepTotal(db, workspaceId, dataVersion, filters, total);
   if (page.offset >= total) return { total, bodies: [], positions: [] };
@@ -396,12 +424,14 @@ export async function listConversations(
     return { total, bodies: await completeBodies(db, workspaceId, rows), positions: rows.map(({ id, key }) => ({ id, key })) };
   }
 
-  const walk = phoneAlone === undefined ? undefined : await phoneWalk(db, workspaceId, phoneAlone, total, page);
-  let rows = walk && (await pageOfMatches(db, workspaceId, { walk }, page));
-  // A walk that found less than a page ran out of window, not of matches: the page is then gathered.
-  if (!rows || rows.length < page.limit) {
-    const f = await resolve();
-    rows = f ? await pageOfMatches(db, workspaceId, { filters: f }, page) : [];
+  if (!rows) {
+    const walk = phoneAlone === undefined ? undefined : await phoneWalk(db, workspaceId, phoneAlone, total, page);
+    rows = walk && (await pageOfMatches(db, workspaceId, { walk }, page));
+    // A walk that found less than a page ran out of window, not of matches: the page is then gathered.
+    if (!rows || rows.length < page.limit) {
+      const f = await resolve();
+      rows = f ? await pageOfMatches(db, workspaceId, { filters: f }, page) : [];
+    }
   }
   return {
     total,
@@ -416,7 +446,7 @@ async function pageOfMatches(
   workspaceId: number,
   source: { walk: PhoneWalk; filters?: undefined } | { walk?: undefined; filters: ResolvedFilters },
   page: PageRequest,
-): Promise<{ id: number; key: number; body: string | null }[]> {
+): Promise<PageRow[]> {
   const { walk } = source;
   const binds = walk ? null : matchingBinds(dialectOf(db), workspaceId, source.filters);
   const { after } = page;
