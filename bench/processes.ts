@@ -127,3 +127,37 @@ export function peakRss(pid: number): number | null {
     return null;
   }
 }
+
+/** CPU time a running process has used, in clock ticks (utime + stime in /proc/<pid>/stat); null where /proc has no answer. */
+function cpuTicks(pid: number): number | null {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Waits until `pid` has used under a twentieth of a core over a quarter second, or for `maxMs`:
+ * a ceiling measured while Parley still checkpoints what the writer left would be measured on a
+ * busier machine than the shapes next to it were. Without /proc it waits a fixed second instead.
+ */
+export async function waitUntilIdle(pid: number, maxMs = 10_000): Promise<void> {
+  const intervalMs = 250;
+  let last = cpuTicks(pid);
+  if (last === null) {
+    await sleep(1_000);
+    return;
+  }
+  for (let waited = 0; waited < maxMs; waited += intervalMs) {
+    await sleep(intervalMs);
+    const now = cpuTicks(pid);
+    if (now === null) return;
+    if (((now - last) / TICKS_PER_SECOND) * 1000 < intervalMs / 20) return;
+    last = now;
+  }
+}

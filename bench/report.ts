@@ -27,6 +27,8 @@ export interface ShapeResult {
   alone: Measurement;
   withWrites: Measurement;
   writer: WriterStats;
+  /** req/s the shape is judged against: the mean of the ceiling's runs just before and just after it. */
+  ceiling: number;
 }
 
 export interface DialectRun {
@@ -39,7 +41,8 @@ export interface DialectRun {
   dataset: Dataset;
   timing: Timing;
   writeRate: number;
-  ceiling: { before: Measurement; after: Measurement; bytes: number };
+  /** The ceiling's runs: before the first shape and after each one, in order. */
+  ceiling: { runs: Measurement[]; bytes: number };
   shapes: ShapeResult[];
   peakRss: number | null;
   /** 1-minute load averages at the start and the end: other work on the machine shows here. */
@@ -51,7 +54,8 @@ const percent = (value: number) => `${number(value * 100, 1)} %`;
 const megabytes = (bytes: number) => `${number(bytes / 1024 / 1024)} MB`;
 const mark = (pass: boolean) => (pass ? 'pass' : '**miss**');
 
-export const ceilingAverage = (run: DialectRun) => (run.ceiling.before.requestsPerSecond + run.ceiling.after.requestsPerSecond) / 2;
+export const ceilingAverage = (run: DialectRun) =>
+  run.ceiling.runs.reduce((sum, m) => sum + m.requestsPerSecond, 0) / Math.max(1, run.ceiling.runs.length);
 
 /** Why a measurement cannot count, if it cannot: an answer that was an error is not a fast answer. */
 function failureOf(measurement: Measurement): string | null {
@@ -67,7 +71,7 @@ export function passes(run: DialectRun, result: ShapeResult, measurement: Measur
     measurement.requests > 0 &&
     failureOf(measurement) === null &&
     (writer === undefined || writer.errors === 0) &&
-    measurement.requestsPerSecond / ceilingAverage(run) >= result.target.ratio &&
+    measurement.requestsPerSecond / result.ceiling >= result.target.ratio &&
     measurement.p99 <= result.target.p99
   );
 }
@@ -75,12 +79,9 @@ export function passes(run: DialectRun, result: ShapeResult, measurement: Measur
 /** What makes the run itself fail, as opposed to missing a target. */
 export function failures(run: DialectRun): string[] {
   const found: string[] = [];
-  for (const [name, measurement] of [
-    ['ceiling before', run.ceiling.before],
-    ['ceiling after', run.ceiling.after],
-  ] as const) {
+  for (const [index, measurement] of run.ceiling.runs.entries()) {
     const failure = failureOf(measurement);
-    if (failure) found.push(`${name}: ${failure}`);
+    if (failure) found.push(`ceiling run ${index + 1}: ${failure}`);
   }
   for (const result of run.shapes) {
     const name = result.shape.name;
@@ -131,7 +132,7 @@ function table(header: string[], rows: string[][]): string[] {
 const targetText = (target: Target) => `≥ ${percent(target.ratio)}, p99 ≤ ${target.p99} ms`;
 
 function resultRows(run: DialectRun): string[][] {
-  const ceiling = ceilingAverage(run);
+  const average = ceilingAverage(run);
   const rows: string[][] = [];
   for (const result of run.shapes) {
     for (const [mode, measurement, writer] of [
@@ -146,7 +147,9 @@ function resultRows(run: DialectRun): string[][] {
         measurement.requests === 0 ? '—' : number(measurement.p50),
         measurement.requests === 0 ? 'none answered' : number(measurement.p99),
         `${measurement.errors} / ${measurement.non2xx}`,
-        percent(measurement.requestsPerSecond / ceiling),
+        number(result.ceiling),
+        percent(measurement.requestsPerSecond / result.ceiling),
+        percent(measurement.requestsPerSecond / average),
         targetText(result.target),
         mark(passes(run, result, measurement, writer)),
       ]);
@@ -181,13 +184,16 @@ export function renderReport(run: DialectRun): string {
     `- Server: the compiled build (\`node dist/server.js\`), rate limit off, log level warn`,
     `- Load: autocannon, ${timing.connections} connections, ${timing.warmup} s warm-up then ${timing.duration} s measured per run; every request a new path with random real values; the big workspace's token`,
     `- Writer (reads + writes runs): ${run.writeRate} writes/s through the API to the big workspace: 20 % new conversations (PUT), 50 % new messages (POST …/messages), 30 % status changes (PATCH)`,
-    `- Ceiling (bare Fastify serving a captured default page, ${number(run.ceiling.bytes)} bytes): ${number(run.ceiling.before.requestsPerSecond)} req/s before, ${number(run.ceiling.after.requestsPerSecond)} after, average ${number(ceiling)}`,
+    `- Ceiling (bare Fastify serving a captured default page, ${number(run.ceiling.bytes)} bytes), measured before the first shape and after each, once Parley had gone idle: ${run.ceiling.runs.map((m) => number(m.requestsPerSecond)).join(', ')} req/s; average ${number(ceiling)}. Each shape is judged against the mean of the runs just before and after it (the "ceiling" column), since the machine's speed can drift by a third within one run`,
     `- Server peak RSS (VmHWM): ${run.peakRss === null ? 'unknown' : megabytes(run.peakRss)}`,
     `- Duration of the run: ${number(run.seconds)} s; 1-minute load average ${number(run.load.start, 2)} at the start, ${number(run.load.end, 2)} at the end`,
     '',
     '## Results',
     '',
-    ...table(['shape', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'of ceiling', 'target', 'result'], resultRows(run)),
+    ...table(
+      ['shape', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'ceiling', 'of ceiling', 'of run average', 'target', 'result'],
+      resultRows(run),
+    ),
     '',
     '## Shapes and correctness checks',
     '',

@@ -1,6 +1,5 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dialect } from '../src/db/dialect.js';
 import { startCeiling } from './ceiling.js';
 import { checkShape } from './check.js';
@@ -8,7 +7,7 @@ import { type DatasetSize, prepareDataset, sizeLabel } from './dataset.js';
 import { type Measurement, measure, type Timing } from './load.js';
 import { type Parley, startParley } from './parley.js';
 import { postgresReachable } from './postgres.js';
-import { buildServer, killAllNow, peakRss, stopAll } from './processes.js';
+import { buildServer, killAllNow, peakRss, stopAll, waitUntilIdle } from './processes.js';
 import { ceilingAverage, type DialectRun, failures, renderReport, type ShapeResult, writeReport } from './report.js';
 import { type Samples, sampleWorkspace } from './samples.js';
 import { LIST_PATH, type Shape, SHAPES, targetFor } from './shapes.js';
@@ -45,7 +44,7 @@ const WRITES_PER_SECOND = 100;
 const number = (value: number) => Math.round(value).toLocaleString('en');
 
 function describe(label: string, m: Measurement, ceiling?: number): string {
-  const ratio = ceiling ? `  ${((m.requestsPerSecond / ceiling) * 100).toFixed(1)} % of the first ceiling` : '';
+  const ratio = ceiling ? `  ${((m.requestsPerSecond / ceiling) * 100).toFixed(1)} % of the last ceiling` : '';
   const problems = m.errors + m.non2xx > 0 ? `  ${m.errors} errors, ${m.non2xx} non-2xx` : '';
   if (m.requests === 0) return `  ${label.padEnd(38)} no request answered within the run${problems}`;
   return `  ${label.padEnd(38)} ${number(m.requestsPerSecond).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${ratio}${problems}`;
@@ -93,17 +92,24 @@ async function runDialect(dialect: Dialect, profile: Profile, options: { quick: 
     if (page.status !== 200) throw new Error(`the default page answered ${page.status}: ${await page.text()}`);
     const ceilingServer = await startCeiling(Buffer.from(await page.arrayBuffer()), dialect);
 
-    const before = await measure(ceilingServer.origin, parley.headers, () => LIST_PATH, timing);
-    console.log(describe('ceiling (before)', before));
+    const ceilings: Measurement[] = [];
+    const measureCeiling = async (label: string) => {
+      await waitUntilIdle(parley.child.pid);
+      const ceiling = await measure(ceilingServer.origin, parley.headers, () => LIST_PATH, timing);
+      console.log(describe(`ceiling (${label})`, ceiling));
+      ceilings.push(ceiling);
+      return ceiling.requestsPerSecond;
+    };
 
+    let before = await measureCeiling('first');
     const shapes: ShapeResult[] = [];
     for (const shape of SHAPES.filter((s) => options.only === null || options.only.has(s.name))) {
-      shapes.push(await measureShape(shape, dialect, parley, samples, timing, before.requestsPerSecond));
-      await sleep(250);
+      const measured = await measureShape(shape, dialect, parley, samples, timing, before);
+      const after = await measureCeiling(`after ${shape.name}`);
+      shapes.push({ ...measured, ceiling: (before + after) / 2 });
+      before = after;
     }
 
-    const after = await measure(ceilingServer.origin, parley.headers, () => LIST_PATH, timing);
-    console.log(describe('ceiling (after)', after));
     const run: DialectRun = {
       dialect,
       quick: options.quick,
@@ -113,7 +119,7 @@ async function runDialect(dialect: Dialect, profile: Profile, options: { quick: 
       dataset,
       timing,
       writeRate: WRITES_PER_SECOND,
-      ceiling: { before, after, bytes: ceilingServer.bytes },
+      ceiling: { runs: ceilings, bytes: ceilingServer.bytes },
       shapes,
       peakRss: peakRss(parley.child.pid),
       load: { start: loadAtStart, end: os.loadavg()[0]! },
