@@ -27,7 +27,7 @@ export interface ShapeResult {
   alone: Measurement;
   withWrites: Measurement;
   writer: WriterStats;
-  /** req/s the shape is judged against: the mean of the ceiling's runs just before and just after it. */
+  /** req/s the shape is judged against: the mean of the ceiling's runs nearest before and after it. */
   ceiling: number;
 }
 
@@ -41,8 +41,8 @@ export interface DialectRun {
   dataset: Dataset;
   timing: Timing;
   writeRate: number;
-  /** The ceiling's runs: before the first shape and after each one, in order. */
-  ceiling: { runs: Measurement[]; bytes: number };
+  /** The ceiling's runs, in order: before the first shape, then after each one or only after the last. */
+  ceiling: { runs: Measurement[]; afterEachShape: boolean; bytes: number };
   shapes: ShapeResult[];
   peakRss: number | null;
   /** 1-minute load averages at the start and the end: other work on the machine shows here. */
@@ -184,7 +184,7 @@ export function renderReport(run: DialectRun): string {
     `- Server: the compiled build (\`node dist/server.js\`), rate limit off, log level warn`,
     `- Load: autocannon, ${timing.connections} connections, ${timing.warmup} s warm-up then ${timing.duration} s measured per run; every request a new path with random real values; the big workspace's token`,
     `- Writer (reads + writes runs): ${run.writeRate} writes/s through the API to the big workspace: 20 % new conversations (PUT), 50 % new messages (POST …/messages), 30 % status changes (PATCH)`,
-    `- Ceiling (bare Fastify serving a captured default page, ${number(run.ceiling.bytes)} bytes), measured before the first shape and after each, once Parley had gone idle: ${run.ceiling.runs.map((m) => number(m.requestsPerSecond)).join(', ')} req/s; average ${number(ceiling)}. Each shape is judged against the mean of the runs just before and after it (the "ceiling" column), since the machine's speed can drift by a third within one run`,
+    `- Ceiling (bare Fastify serving a captured default page, ${number(run.ceiling.bytes)} bytes), measured before the first shape and after ${run.ceiling.afterEachShape ? 'each' : 'the last'}, once Parley had gone idle: ${run.ceiling.runs.map((m) => number(m.requestsPerSecond)).join(', ')} req/s; average ${number(ceiling)}. Each shape is judged against the mean of the runs nearest before and after it (the "ceiling" column), since the machine's speed can drift by a third within one run`,
     `- Server peak RSS (VmHWM): ${run.peakRss === null ? 'unknown' : megabytes(run.peakRss)}`,
     `- Duration of the run: ${number(run.seconds)} s; 1-minute load average ${number(run.load.start, 2)} at the start, ${number(run.load.end, 2)} at the end`,
     '',
