@@ -3,8 +3,12 @@ import type { Dialect } from '../src/db/dialect.js';
 import type { Samples } from './samples.js';
 
 /**
- * The requests the list is measured with. Each shape makes a new path for every request, with
- * values drawn from the big workspace, so that no answer can be served from a cache keyed on the URL.
+ * The requests the list is measured with. Each shape draws its values for every request at random
+ * from the big workspace's (up to 5,000 of each kind, see samples.ts). Paths repeat, the more so
+ * for a shape with few values (a status, a channel, an agent, or none at all): in the reads-alone
+ * runs the repeats are answered from the response cache, as a poller's would be; in the runs with
+ * writes the workspace's version moves a hundred times a second, and a shape with many values (a
+ * contact, a task, a phone fragment) is answered afresh nearly every time.
  */
 
 export interface Target {
