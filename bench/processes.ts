@@ -131,14 +131,16 @@ export function peakRss(pid: number): number | null {
 /** CPU time a running process has used, in clock ticks (utime + stime in /proc/<pid>/stat); null where /proc has no answer. */
 function cpuTicks(pid: number): number | null {
   try {
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // The fields after the command name, which is in parentheses and may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch {
     return null;
   }
 }
 
+/** Linux's USER_HZ, the unit of /proc's CPU times, is 100 on every architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
 
 /**
