@@ -184,6 +184,7 @@ describeEachDialect('stored conversation bodies', (t) => {
       return text.slice(text.indexOf('"data":[{'), text.lastIndexOf('],"per_page"'));
     };
     const stored = await items();
+    expect(stored).toContain('"name":"李雷 🌿"');
     expect((await ws.list(page)).json().data.data.map((item: { uuid: string }) => item.uuid)).toEqual([patched, messaged, put, imported]);
 
     for (const [day, uuid] of [imported, put, messaged, patched].entries()) {
