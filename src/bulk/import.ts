@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
+import { countConversations } from '../conversations/repository.js';
 import { dialectOf, isDatabaseUnavailable } from '../db/dialect.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/tables.js';
 import { type ImportItem, isRejected, parseLine, type RejectedLine, rejection } from './line.js';
 import { OversizedLine } from './lines.js';
-import { conversationCount } from './repository.js';
 import { Statements } from './statements.js';
 import { writeBatch } from './writer.js';
 
@@ -83,7 +83,7 @@ export class BatchWriter {
   /** Before the first push. */
   async start(): Promise<void> {
     this.restore = await this.st.widenForBulk(this.db);
-    this.before = await conversationCount(this.st, this.db, this.workspaceId);
+    this.before = await countConversations(this.db, this.workspaceId);
   }
 
   /**

@@ -30,17 +30,6 @@ export async function valuesByUuid<V>(
   return byUuid(await st.run<{ uuid: string; value: V }>(db, text, [workspaceId, st.set(uuids)]));
 }
 
-/** How many conversations the workspace holds, from the counts its writes keep. */
-export async function conversationCount(st: Statements, db: Trx | Kysely<Database>, workspaceId: number): Promise<number> {
-  // PostgreSQL sums a bigint as numeric, which its driver gives as a string.
-  const [row] = await st.run<{ n: number | string | null }>(
-    db,
-    `select sum(n) as n from conversation_counts where workspace_id = ${st.param(1)}`,
-    [workspaceId],
-  );
-  return Number(row?.n ?? 0);
-}
-
 /** Agents, campaigns or listings by uuid, created if new; their ids by uuid. */
 export async function ensureEntities(
   st: Statements,

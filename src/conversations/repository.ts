@@ -281,13 +281,16 @@ interface PhoneWalk {
 const workspaceSizes = new WeakMap<Kysely<Database>, Map<number, { count: number; countedAt: number }>>();
 const WORKSPACE_SIZE_MAX_AGE_MS = 5_000;
 
+/** How many conversations the workspace holds: a sum of the trigger-kept counts, whatever its size. */
+export const countConversations = (db: Kysely<Database>, workspaceId: number): Promise<number> => countMatching(db, workspaceId, {});
+
 async function workspaceSize(db: Kysely<Database>, workspaceId: number): Promise<number> {
   let sizes = workspaceSizes.get(db);
   if (!sizes) workspaceSizes.set(db, (sizes = new Map()));
   const known = sizes.get(workspaceId);
   const now = Date.now();
   if (known && now - known.countedAt < WORKSPACE_SIZE_MAX_AGE_MS) return known.count;
-  const count = await countMatching(db, workspaceId, {});
+  const count = await countConversations(db, workspaceId);
   sizes.set(workspaceId, { count, countedAt: now });
   return count;
 }
@@ -420,8 +423,8 @@ export async function listConversations(
   if (counted === undefined) keepTotal(db, workspaceId, dataVersion, filters, total);
   if (page.offset >= total) return { total, bodies: [], positions: [] };
   if (gathered) {
-    const rows = await bodiesAt(db, workspaceId, pageOfGathered(gathered, page));
-    return { total, bodies: await completeBodies(db, workspaceId, rows), positions: rows.map(({ id, key }) => ({ id, key })) };
+    const picked = await bodiesAt(db, workspaceId, pageOfGathered(gathered, page));
+    return { total, bodies: await completeBodies(db, workspaceId, picked), positions: picked.map(({ id, key }) => ({ id, key })) };
   }
 
   if (!rows) {
