@@ -16,24 +16,28 @@ import { installRateLimit } from './http/rate-limit.js';
 import { installSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messageRoutes } from './messages/routes.js';
-import { createMetrics, installMetrics, instrumentDatabase } from './metrics/metrics.js';
+import { createMetrics, installMetrics, instrumentDatabase, queryTimers } from './metrics/metrics.js';
 import { RequestLogController } from './metrics/request-log.js';
 import { registerDocs, registerOpenApi } from './openapi/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { API_PREFIX } from './shared/api-prefix.js';
 import { webInbox } from './web/plugin.js';
+import { inProcessWrites } from './writes/operations.js';
+import { startWriteThread, type WriteThreadTarget } from './writes/thread.js';
 
 export interface AppOptions {
   /** Without `metrics`, metrics are off; without `rateLimit`, rate limiting is; without `corsOrigins`, CORS is. */
   config: Pick<Config, 'baseDomain'> & Partial<Pick<Config, 'metrics' | 'rateLimit' | 'corsOrigins'>>;
   db: Kysely<Database>;
+  /** PostgreSQL: runs the API's writes in a thread of their own, on the database `db` is on (see writes/thread.ts); without it they run on `db`. */
+  writeThread?: WriteThreadTarget;
   logger?: FastifyServerOptions['logger'];
 }
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** The whole HTTP application, ready for `inject` or `listen`; it never listens by itself. */
-export async function buildApp({ config, db: database, logger = false }: AppOptions) {
+export async function buildApp({ config, db: database, writeThread, logger = false }: AppOptions) {
   const metrics = config.metrics?.enabled ? createMetrics() : null;
   const db = instrumentDatabase(database, metrics);
   const app = Fastify({
@@ -65,6 +69,10 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
   healthRoutes(app, db);
   await app.register(webInbox);
 
+  const writes = writeThread ? startWriteThread({ ...writeThread, timerOf: metrics && queryTimers(metrics) }) : inProcessWrites(db);
+  // After the requests in flight, whose writes it finishes first.
+  app.addHook('onClose', () => writes.close());
+
   const responses = new ResponseCache();
   await app.register(
     async (api) => {
@@ -75,8 +83,8 @@ export async function buildApp({ config, db: database, logger = false }: AppOpti
       api.addHook('preHandler', responses.answer);
       api.addHook('onSend', keepEtagOnSuccessOnly);
       api.addHook('onSend', responses.keep);
-      await api.register(conversationRoutes, { db });
-      await api.register(messageRoutes, { db });
+      await api.register(conversationRoutes, { db, writes });
+      await api.register(messageRoutes, { db, writes });
       await api.register(sessionRoutes, { db });
       await api.register(analyticsRoutes, { db });
     },

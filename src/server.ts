@@ -13,6 +13,12 @@ import { keepHeapNearLiveSize } from './shared/heap.js';
  */
 const SERVER_PAGE_CACHE_MIB = 64;
 
+/**
+ * The write thread's connections (see writes/thread.ts): a workspace's writes run one transaction
+ * at a time anyway, so a few serve many workspaces' writes.
+ */
+const WRITE_THREAD_POOL_SIZE = 4;
+
 async function main() {
   let config;
   try {
@@ -32,7 +38,14 @@ async function main() {
   await migrateToLatest(database.db);
   const demo = config.database.dialect === 'sqlite' ? await seedDemoWorkspace(database.db) : null;
 
-  const app = await buildApp({ config, db: database.db, logger: { level: config.logLevel } });
+  const { database: target } = config;
+  const app = await buildApp({
+    config,
+    db: database.db,
+    // SQLite's writes stay on this thread: its statements are calls, not round trips (see writes/thread.ts).
+    writeThread: target.dialect === 'postgres' ? { url: target.url, poolSize: WRITE_THREAD_POOL_SIZE } : undefined,
+    logger: { level: config.logLevel },
+  });
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) {

@@ -3,8 +3,7 @@ import { type Dialect, dialectOf } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
 import { containing, containingPattern, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
-import type { Database } from '../db/tables.js';
-import { nowSeconds } from '../shared/time.js';
+import type { Database, EpochSeconds } from '../db/tables.js';
 import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
@@ -510,9 +509,9 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
  * The status set, `updated_at` moved forward to now if it changed: the conversation's stored
  * JSON as the write left it, or undefined when there is no such conversation.
  */
-export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string) {
+export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string, now: EpochSeconds) {
   return writeTransaction(db, workspaceId, async (trx) => {
-    const touched = await touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now: nowSeconds() });
+    const touched = await touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now });
     // Stale only where a migration left it so: built here from the tables, as this write left them.
     return touched && (touched.body ?? (await completeBodies(trx, workspaceId, [touched]))[0]!);
   });

@@ -3,15 +3,16 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { notFound, validationError } from '../http/errors.js';
 import { sendJson } from '../http/raw-json.js';
+import { nowSeconds } from '../shared/time.js';
+import type { Writes } from '../writes/operations.js';
 import { errorResponses } from '../shared/schemas.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { filtersOf } from './filters.js';
 import { conversationJson, listCursorJson, listPageJson } from './present.js';
-import { findConversationBody, listConversations, setConversationStatus } from './repository.js';
+import { findConversationBody, listConversations } from './repository.js';
 import { ConversationInput, ConversationParams, ConversationResponse, ListQuery, ListResponse, StatusChange } from './schemas.js';
-import { putConversation } from './write.js';
 
-export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
+export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database>; writes: Writes }> = async (app, { db, writes }) => {
   app.get(
     '/conversations',
     {
@@ -89,7 +90,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
       if (request.body.uuid !== undefined && request.body.uuid.toLowerCase() !== uuid.toLowerCase()) {
         throw validationError('uuid', 'uuid in the body must match the uuid in the path');
       }
-      const { created, conversation } = await putConversation(db, request.workspace.id, uuid, request.body);
+      const { created, conversation } = await writes.run('putConversation', request.workspace.id, uuid, request.body, nowSeconds());
       reply.code(created ? 201 : 200);
       return {
         success: true,
@@ -111,7 +112,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
       },
     },
     async (request, reply) => {
-      const body = await setConversationStatus(db, request.workspace.id, request.params.uuid, request.body.status);
+      const body = await writes.run('setConversationStatus', request.workspace.id, request.params.uuid, request.body.status, nowSeconds());
       if (body === undefined) throw notFound('Conversation');
       return sendJson(reply, conversationJson(body, 'Conversation updated successfully'));
     },

@@ -2,9 +2,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { runCompiled } from '../db/compiled.js';
 import { writeConversation } from '../db/transaction.js';
-import type { Database } from '../db/tables.js';
+import type { Database, EpochSeconds } from '../db/tables.js';
 import { conflict, validationError } from '../http/errors.js';
-import { fromIso, nowSeconds, toIso } from '../shared/time.js';
+import { fromIso, toIso } from '../shared/time.js';
 import { normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
 import { completeBodies } from './body.js';
@@ -79,8 +79,9 @@ async function merge(
   body: ConversationInput,
   current: Conversation | undefined,
   conversationId: number | undefined,
+  at: EpochSeconds,
 ) {
-  const now = toIso(nowSeconds());
+  const now = toIso(at);
 
   const contactBase = (await storedContact(trx, workspaceId, body.contact.uuid)) ?? {
     name: null,
@@ -163,9 +164,14 @@ async function idByUuid(trx: Db, table: 'agents' | 'campaigns' | 'listings' | 'c
 }
 
 /** Inserts the row if its uuid is new to the workspace, and returns its id either way. */
-async function ensureEntity(trx: Db, table: 'agents' | 'campaigns' | 'listings', workspaceId: number, uuid: string | null) {
+async function ensureEntity(
+  trx: Db,
+  table: 'agents' | 'campaigns' | 'listings',
+  workspaceId: number,
+  uuid: string | null,
+  now: EpochSeconds,
+) {
   if (uuid === null) return null;
-  const now = nowSeconds();
   await runCompiled(trx, `ensure ${table}`, [workspaceId, uuid, now], () =>
     trx
       .insertInto(table)
@@ -175,8 +181,7 @@ async function ensureEntity(trx: Db, table: 'agents' | 'campaigns' | 'listings',
   return idByUuid(trx, table, workspaceId, uuid);
 }
 
-async function saveContact(trx: Db, workspaceId: number, contact: Conversation['contact']) {
-  const now = nowSeconds();
+async function saveContact(trx: Db, workspaceId: number, contact: Conversation['contact'], now: EpochSeconds) {
   const fields = {
     name: contact.name,
     surname: contact.surname,
@@ -195,7 +200,14 @@ async function saveContact(trx: Db, workspaceId: number, contact: Conversation['
   return idByUuid(trx, 'contacts', workspaceId, contact.uuid);
 }
 
-async function saveCall(trx: Db, workspaceId: number, conversationId: number, call: Call | null, campaignUuid: string | null) {
+async function saveCall(
+  trx: Db,
+  workspaceId: number,
+  conversationId: number,
+  call: Call | null,
+  campaignUuid: string | null,
+  now: EpochSeconds,
+) {
   await runCompiled(
     trx,
     `drop calls${call ? ' but one' : ''}`,
@@ -207,7 +219,7 @@ async function saveCall(trx: Db, workspaceId: number, conversationId: number, ca
   );
   if (!call) return;
   const fields = {
-    campaign_id: await ensureEntity(trx, 'campaigns', workspaceId, campaignUuid),
+    campaign_id: await ensureEntity(trx, 'campaigns', workspaceId, campaignUuid, now),
     direction: call.direction,
     status: call.status,
     duration: call.duration,
@@ -226,7 +238,7 @@ async function saveCall(trx: Db, workspaceId: number, conversationId: number, ca
 }
 
 /** Makes exactly `taskUuids` point at the call: new ones are created, dropped ones are unlinked, not deleted. */
-async function saveTasks(trx: Db, workspaceId: number, callUuid: string, taskUuids: string[]) {
+async function saveTasks(trx: Db, workspaceId: number, callUuid: string, taskUuids: string[], now: EpochSeconds) {
   const count = taskUuids.length;
   if (count > 0) {
     const [taken] = await runCompiled(trx, `tasks of other calls ${count}`, [workspaceId, ...taskUuids, callUuid], () =>
@@ -249,7 +261,6 @@ async function saveTasks(trx: Db, workspaceId: number, callUuid: string, taskUui
       .where('third_party_id', '=', callUuid);
     return count > 0 ? unlink.where('uuid', 'not in', taskUuids) : unlink;
   });
-  const now = nowSeconds();
   for (const uuid of taskUuids) {
     await runCompiled(trx, 'save task', [workspaceId, uuid, callUuid, now, callUuid], () =>
       trx
@@ -261,7 +272,7 @@ async function saveTasks(trx: Db, workspaceId: number, callUuid: string, taskUui
 }
 
 /** Makes exactly `sessionUuids` the conversation's sessions; a session of another conversation is a conflict. */
-async function saveSessions(trx: Db, workspaceId: number, conversationId: number, sessionUuids: string[]) {
+async function saveSessions(trx: Db, workspaceId: number, conversationId: number, sessionUuids: string[], now: EpochSeconds) {
   const count = sessionUuids.length;
   if (count > 0) {
     const [taken] = await runCompiled(trx, `sessions of other conversations ${count}`, [workspaceId, ...sessionUuids, conversationId], () =>
@@ -279,7 +290,6 @@ async function saveSessions(trx: Db, workspaceId: number, conversationId: number
     const stale = trx.deleteFrom('sessions').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId);
     return count > 0 ? stale.where('uuid', 'not in', sessionUuids) : stale;
   });
-  const now = nowSeconds();
   for (const uuid of sessionUuids) {
     await runCompiled(trx, 'save session', [workspaceId, uuid, conversationId, now, now], () =>
       trx
@@ -297,20 +307,26 @@ interface Written {
   unchanged?: Conversation;
 }
 
-async function write(trx: Transaction<Database>, workspaceId: number, uuid: string, body: ConversationInput): Promise<Written> {
+async function write(
+  trx: Transaction<Database>,
+  workspaceId: number,
+  uuid: string,
+  body: ConversationInput,
+  now: EpochSeconds,
+): Promise<Written> {
   // The stored body is the conversation as presented: one read instead of the joins.
   const [stored] = await runCompiled(trx, 'stored conversation', [workspaceId, uuid], () =>
     trx.selectFrom('conversations').select(['id', 'body']).where('workspace_id', '=', workspaceId).where('uuid', '=', uuid),
   );
   const storedId = stored?.id;
   const current = stored && (JSON.parse((await completeBodies(trx, workspaceId, [stored]))[0]!) as Conversation);
-  const desired = await merge(trx, workspaceId, uuid, body, current, storedId);
+  const desired = await merge(trx, workspaceId, uuid, body, current, storedId, now);
 
   if (current && sameContent(current, desired, body.updated_at === undefined)) {
     return { created: false, conversationId: undefined, unchanged: current };
   }
   // Forward only: a sync client polling with updated_since must see every change.
-  if (current && body.updated_at === undefined) desired.updated_at = [toIso(nowSeconds()), current.updated_at].sort().at(-1)!;
+  if (current && body.updated_at === undefined) desired.updated_at = [toIso(now), current.updated_at].sort().at(-1)!;
 
   const fields = {
     type: desired.type,
@@ -318,9 +334,9 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
     responded_by: desired.responded_by,
     is_simulation: desired.is_simulation ? 1 : 0,
     channel: desired.channel,
-    agent_id: await ensureEntity(trx, 'agents', workspaceId, desired.agent_uuid),
-    contact_id: await saveContact(trx, workspaceId, desired.contact),
-    listing_id: await ensureEntity(trx, 'listings', workspaceId, desired.listing_uuid),
+    agent_id: await ensureEntity(trx, 'agents', workspaceId, desired.agent_uuid, now),
+    contact_id: await saveContact(trx, workspaceId, desired.contact, now),
+    listing_id: await ensureEntity(trx, 'listings', workspaceId, desired.listing_uuid, now),
     timestamp: fromIso(desired.timestamp),
     created_at: fromIso(desired.created_at),
     updated_at: fromIso(desired.updated_at),
@@ -340,9 +356,9 @@ async function write(trx: Transaction<Database>, workspaceId: number, uuid: stri
     conversationId = inserted!.id;
   }
 
-  await saveCall(trx, workspaceId, conversationId, desired.call, desired.campaign_uuid);
-  if (desired.call && body.task_uuids !== undefined) await saveTasks(trx, workspaceId, desired.call.uuid, desired.task_uuids);
-  if (body.session_uuids !== undefined) await saveSessions(trx, workspaceId, conversationId, desired.session_uuids);
+  await saveCall(trx, workspaceId, conversationId, desired.call, desired.campaign_uuid, now);
+  if (desired.call && body.task_uuids !== undefined) await saveTasks(trx, workspaceId, desired.call.uuid, desired.task_uuids, now);
+  if (body.session_uuids !== undefined) await saveSessions(trx, workspaceId, conversationId, desired.session_uuids, now);
 
   return { created: storedId === undefined, conversationId };
 }
@@ -374,7 +390,8 @@ export async function putConversation(
   workspaceId: number,
   uuid: string,
   body: ConversationInput,
+  now: EpochSeconds,
 ): Promise<PutResult> {
-  const written = await writeConversation(db, workspaceId, (trx) => write(trx, workspaceId, uuid.toLowerCase(), lowerCaseUuids(body)));
+  const written = await writeConversation(db, workspaceId, (trx) => write(trx, workspaceId, uuid.toLowerCase(), lowerCaseUuids(body), now));
   return { created: written.created, conversation: written.unchanged ?? presentConversation(written.record!) };
 }

@@ -75,10 +75,10 @@ function openSqlite(file: string, { sqlitePageCacheMiB }: OpenOptions): Database
   };
 }
 
-function openPostgres(url: string): DatabaseHandle {
+function openPostgres(url: string, { postgresPoolSize = 10 }: OpenOptions): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: postgresPoolSize,
     // Without it a request waits as long as the OS takes to give up on an unreachable server; 503 fast instead.
     connectionTimeoutMillis: 2000,
     // Counts and epoch seconds are int8; every value Parley stores fits a JS number exactly.
@@ -134,8 +134,10 @@ function preparingStatements(client: pg.PoolClient) {
 export interface OpenOptions {
   /** SQLite: the connection's page cache, in MiB, instead of SQLite's 2 MB. */
   sqlitePageCacheMiB?: number;
+  /** PostgreSQL: at most this many connections (10). */
+  postgresPoolSize?: number;
 }
 
 export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): DatabaseHandle {
-  return target.dialect === 'sqlite' ? openSqlite(target.file, options) : openPostgres(target.url);
+  return target.dialect === 'sqlite' ? openSqlite(target.file, options) : openPostgres(target.url, options);
 }

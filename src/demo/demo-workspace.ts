@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/dialect.js';
 import { appendMessage } from '../messages/repository.js';
 import type { Database, Workspace } from '../db/tables.js';
 import { createToken } from '../tokens/repository.js';
+import { nowSeconds } from '../shared/time.js';
 import { createWorkspace, hasAnyWorkspace } from '../workspaces/repository.js';
 import { generateConversations } from './generator.js';
 
@@ -38,8 +39,8 @@ export async function seedDemoWorkspace(db: Kysely<Database>): Promise<{ token: 
     now: new Date(),
     messages: true,
   })) {
-    await putConversation(db, workspace.id, uuid, body);
-    for (const message of messages ?? []) await appendMessage(db, workspace.id, uuid, message);
+    await putConversation(db, workspace.id, uuid, body, nowSeconds());
+    for (const message of messages ?? []) await appendMessage(db, workspace.id, uuid, message, nowSeconds());
     conversations++;
   }
   const { token } = await createToken(db, workspace.id, 'demo');

@@ -5,9 +5,9 @@ import { touchConversation } from '../conversations/touch.js';
 import { runCompiled } from '../db/compiled.js';
 import { atLeast, atMost } from '../db/expressions.js';
 import { writeTransaction } from '../db/transaction.js';
-import type { Database } from '../db/tables.js';
+import type { Database, EpochSeconds } from '../db/tables.js';
 import { conflict, notFound } from '../http/errors.js';
-import { fromIso, nowSeconds } from '../shared/time.js';
+import { fromIso } from '../shared/time.js';
 import type { MessageInput } from './schemas.js';
 
 export interface MessageRow {
@@ -52,7 +52,14 @@ export async function listMessages(
 }
 
 /** The session a message names: created on this conversation if new, a conflict if it is another's. */
-async function sessionFor(trx: Transaction<Database>, workspaceId: number, conversationId: number, uuid: string, at: number) {
+async function sessionFor(
+  trx: Transaction<Database>,
+  workspaceId: number,
+  conversationId: number,
+  uuid: string,
+  at: EpochSeconds,
+  now: EpochSeconds,
+) {
   const session = await trx
     .selectFrom('sessions')
     .select(['id', 'conversation_id'])
@@ -62,7 +69,6 @@ async function sessionFor(trx: Transaction<Database>, workspaceId: number, conve
   if (session && session.conversation_id !== conversationId) {
     throw conflict('session_uuid', `Session ${uuid} belongs to another conversation`);
   }
-  const now = nowSeconds();
   if (session) {
     await trx
       .updateTable('sessions')
@@ -100,6 +106,7 @@ export async function appendMessage(
   workspaceId: number,
   conversationUuid: string,
   input: MessageInput,
+  now: EpochSeconds,
 ): Promise<{ created: boolean; message: MessageRow }> {
   return writeTransaction(db, workspaceId, async (trx) => {
     const uuid = input.uuid?.toLowerCase() ?? randomUUID();
@@ -113,7 +120,6 @@ export async function appendMessage(
       }
     }
 
-    const now = nowSeconds();
     const at = input.created_at === undefined ? now : fromIso(input.created_at);
     // writeTransaction locked the workspace first, so a workspace's messages take their ids and
     // commit one at a time: a writer cannot take id n, stall, and commit after n + 1 had been
@@ -123,7 +129,7 @@ export async function appendMessage(
     if (!touched) throw notFound('Conversation');
     const conversationId = touched.id;
     const sessionUuid = input.session_uuid?.toLowerCase() ?? null;
-    const sessionId = sessionUuid ? await sessionFor(trx, workspaceId, conversationId, sessionUuid, at) : null;
+    const sessionId = sessionUuid ? await sessionFor(trx, workspaceId, conversationId, sessionUuid, at, now) : null;
     const message = {
       uuid,
       sender: input.sender,

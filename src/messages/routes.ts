@@ -4,11 +4,13 @@ import { requireConversationId } from '../conversations/identity.js';
 import { ConversationParams } from '../conversations/schemas.js';
 import type { Database } from '../db/tables.js';
 import { errorResponses, pageOf } from '../shared/schemas.js';
+import { nowSeconds } from '../shared/time.js';
+import type { Writes } from '../writes/operations.js';
 import { presentMessage } from './present.js';
-import { appendMessage, listMessages } from './repository.js';
+import { listMessages } from './repository.js';
 import { MessageInput, MessageListQuery, MessageListResponse, MessageResponse } from './schemas.js';
 
-export const messageRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
+export const messageRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database>; writes: Writes }> = async (app, { db, writes }) => {
   app.get(
     '/conversations/:uuid/messages',
     {
@@ -52,7 +54,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> 
       },
     },
     async (request, reply) => {
-      const { created, message } = await appendMessage(db, request.workspace.id, request.params.uuid, request.body);
+      const { created, message } = await writes.run('appendMessage', request.workspace.id, request.params.uuid, request.body, nowSeconds());
       reply.code(created ? 201 : 200);
       return {
         success: true,

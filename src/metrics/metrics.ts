@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely, KyselyPlugin, QueryId, RootOperationNode } from 'kysely';
+import type { Kysely } from 'kysely';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { MetricsConfig } from '../config.js';
 import { AppError } from '../http/errors.js';
 import { ErrorEnvelope } from '../shared/schemas.js';
+import { queryTimingPlugin, type TimerOf } from './query-timing.js';
 
 /** The metrics of one app: each `buildApp` has its own, so that apps in one process (tests) never add to each other's counts. */
 export interface Metrics {
@@ -78,44 +79,19 @@ export function countRateLimitRejection(request: FastifyRequest): void {
   request.server.metrics?.rateLimitRejections.inc({ route: routeLabel(request) });
 }
 
-const OPERATIONS: Partial<Record<RootOperationNode['kind'], string>> = {
-  SelectQueryNode: 'select',
-  InsertQueryNode: 'insert',
-  UpdateQueryNode: 'update',
-  DeleteQueryNode: 'delete',
-  MergeQueryNode: 'merge',
-  RawNode: 'raw',
-};
-
-/**
- * A Kysely plugin timing each query from compilation (`transformQuery`) to its result
- * (`transformResult`). Kysely calls nothing on a failed query, so failures are not timed; the
- * start times live in a WeakMap keyed by the query id and vanish with it.
- */
-export function queryTimingPlugin(histogram: Histogram<'operation'>): KyselyPlugin {
-  // One child per operation, made up front: labelling each observation hashed its labels every time.
-  const timers = new Map(Object.entries(OPERATIONS).map(([kind, operation]) => [kind, histogram.labels(operation)]));
-  const other = histogram.labels('other');
-  const started = new WeakMap<QueryId, { at: number; timer: typeof other }>();
-  return {
-    transformQuery({ node, queryId }) {
-      started.set(queryId, { at: performance.now(), timer: timers.get(node.kind) ?? other });
-      return node;
-    },
-    async transformResult({ result, queryId }) {
-      const start = started.get(queryId);
-      if (start) {
-        started.delete(queryId);
-        start.timer.observe((performance.now() - start.at) / 1000);
-      }
-      return result;
-    },
+/** The query histogram's child per statement kind, each made once: labelling every observation hashed its labels every time. */
+export function queryTimers(metrics: Metrics): TimerOf {
+  const timers = new Map<string, ReturnType<TimerOf>>();
+  return (operation) => {
+    let timer = timers.get(operation);
+    if (!timer) timers.set(operation, (timer = metrics.queryDuration.labels(operation)));
+    return timer;
   };
 }
 
 /** `db` with its queries timed into `metrics`, or `db` itself when metrics are off. */
 export function instrumentDatabase<DB>(db: Kysely<DB>, metrics: Metrics | null): Kysely<DB> {
-  return metrics ? db.withPlugin(queryTimingPlugin(metrics.queryDuration)) : db;
+  return metrics ? db.withPlugin(queryTimingPlugin(queryTimers(metrics))) : db;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

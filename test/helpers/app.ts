@@ -65,7 +65,12 @@ export function describeEachDialect(name: string, body: (t: TestContext) => void
       beforeAll(async () => {
         t.database = await createTestDatabase(dialect);
         t.db = t.database.db;
-        t.app = await buildApp({ config: { baseDomain: options.baseDomain ?? null }, db: t.db });
+        t.app = await buildApp({
+          config: { baseDomain: options.baseDomain ?? null },
+          db: t.db,
+          // As the server runs them.
+          writeThread: dialect === 'postgres' ? { url: t.database.url } : undefined,
+        });
         t.newWorkspace = async () => {
           const subdomain = `ws-${randomBytes(5).toString('hex')}`;
           const workspace = await createWorkspace(t.db, subdomain, subdomain);
