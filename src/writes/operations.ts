@@ -4,7 +4,11 @@ import { putConversation } from '../conversations/write.js';
 import type { Database } from '../db/tables.js';
 import { appendMessage } from '../messages/repository.js';
 
-/** Every write the HTTP API makes, by name: the names a write thread answers to (see thread.ts). */
+/**
+ * Every write the HTTP API makes, by name: the names a write thread answers to (see thread.ts).
+ * Each takes last the time its request arrived, which it stamps (`updated_at`, a new row's
+ * `created_at`): taken on the server's thread, it is the same whichever thread runs the write.
+ */
 export const WRITE_OPERATIONS = { putConversation, setConversationStatus, appendMessage };
 
 type Operations = typeof WRITE_OPERATIONS;
