@@ -83,6 +83,8 @@ export async function buildApp({ config, db: database, writeThread, logger = fal
       api.addHook('preHandler', responses.answer);
       api.addHook('onSend', keepEtagOnSuccessOnly);
       api.addHook('onSend', responses.keep);
+      api.addHook('onResponse', responses.release);
+      api.addHook('onRequestAbort', responses.release);
       await api.register(conversationRoutes, { db, writes });
       await api.register(messageRoutes, { db, writes });
       await api.register(sessionRoutes, { db });

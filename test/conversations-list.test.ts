@@ -1003,6 +1003,51 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it('reads a page once for the same request arriving many times at once, each answered with its own headers', async () => {
+      const ws = await t.newWorkspace();
+      for (let i = 0; i < 3; i++) await create(ws, conversationBody({ created_at: at(i) }));
+      const { client, count, close } = await countingClient(ws);
+      try {
+        // Connections opened first: on PostgreSQL the first request would otherwise be done before the pool had a second one.
+        await Promise.all(Array.from({ length: 10 }, (_, i) => client.list({ status: 'closed', per_page: 10 + i })));
+        count.queries = 0;
+        const together = await Promise.all(Array.from({ length: 10 }, () => client.list({ per_page: 3 })));
+        const queriesTogether = count.queries;
+        // What one request alone costs once a write has moved the version.
+        expect((await client.put(randomUUID(), conversationBody())).statusCode).toBe(201);
+        count.queries = 0;
+        expect((await client.list({ per_page: 3 })).statusCode).toBe(200);
+        const reading = count.queries - 1;
+        // Ten token lookups, one reading.
+        expect(queriesTogether).toBe(10 + reading);
+
+        const expected = together[0]!.json();
+        expect(expected.data.total).toBe(3);
+        for (const response of together) {
+          expect(response.statusCode).toBe(200);
+          expect(response.json()).toEqual(expected);
+          expect(response.headers.etag).toBe(together[0]!.headers.etag);
+        }
+        expect(new Set(together.map((response) => response.headers['x-request-id'])).size).toBe(10);
+
+        // An answer that is no 200 is not shared: each request makes its own.
+        const missing = randomUUID();
+        const notFound = await Promise.all(
+          Array.from({ length: 5 }, () => client.request({ method: 'GET', url: `/api/v1/conversations/${missing}` })),
+        );
+        for (const response of notFound) {
+          expect(response.statusCode).toBe(404);
+          expect(response.json()).toEqual({
+            success: false,
+            message: 'Conversation not found',
+            error: { code: 'NOT_FOUND', details: 'Conversation not found' },
+          });
+        }
+      } finally {
+        await close();
+      }
+    });
+
     it('reads a page with the same small number of SQL queries whatever per_page is', async () => {
       const ws = await t.newWorkspace();
       const agent = randomUUID();

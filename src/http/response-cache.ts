@@ -11,6 +11,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * writes then cost authentication only. Bounded: each workspace keeps the current version's
  * answers only, up to a total size. Kept as UTF-8 bytes, which are sent as they are: a string
  * would be measured and encoded again on every send.
+ *
+ * Requests for an answer that is being made wait for it instead of making it again: by the same
+ * argument it is the answer they would have read. On PostgreSQL a page is several round trips,
+ * during which the same URL arrives again and again, and after every write it missed for each of
+ * them at once.
  */
 
 const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
@@ -21,11 +26,20 @@ interface WorkspaceAnswers {
   byUrl: Map<string, Buffer>;
 }
 
+/** Workspace, version and URL. */
+const keyOf = (workspaceId: number, version: number, url: string) => `${workspaceId}:${version}:${url}`;
+
+type Settle = (payload: Buffer | undefined) => void;
+
 export class ResponseCache {
   private readonly workspaces = new Map<number, WorkspaceAnswers>();
   private bytes = 0;
   /** Requests answered from here, which `keep` need not store again. */
   private readonly served = new WeakSet<FastifyRequest>();
+  /** Answers being made, by key: undefined when the request making it got no 200. */
+  private readonly making = new Map<string, Promise<Buffer | undefined>>();
+  /** The requests making them, and how each hands its answer over. */
+  private readonly makers = new WeakMap<FastifyRequest, Settle>();
 
   get(workspaceId: number, version: number, url: string): Buffer | undefined {
     const answers = this.workspaces.get(workspaceId);
@@ -53,23 +67,55 @@ export class ResponseCache {
     this.bytes += payload.length - (previous?.length ?? 0);
   }
 
-  /** A preHandler after authentication and `conditionalGet`: a kept answer is sent as it was. */
+  /**
+   * A preHandler after authentication and `conditionalGet`: a kept answer is sent as it was, one
+   * being made is waited for; else this request makes it. Should the one making it get no 200,
+   * each waiting request makes its own.
+   */
   readonly answer = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.routeOptions.config.etag || request.method !== 'GET') return;
-    const payload = this.get(request.workspace.id, request.workspace.dataVersion, request.url);
-    if (payload === undefined) return;
+    const { id, dataVersion } = request.workspace;
+    let payload = this.get(id, dataVersion, request.url);
+    if (payload === undefined) {
+      const key = keyOf(id, dataVersion, request.url);
+      const making = this.making.get(key);
+      if (!making) {
+        let settle!: Settle;
+        this.making.set(key, new Promise((resolve) => (settle = resolve)));
+        this.makers.set(request, (made) => {
+          this.makers.delete(request);
+          this.making.delete(key);
+          settle(made);
+        });
+        return;
+      }
+      payload = await making;
+      if (payload === undefined) return;
+    }
     this.served.add(request);
     return reply.type('application/json; charset=utf-8').send(payload);
   };
 
-  /** An onSend hook: keeps each 200 of those routes, and sends the bytes it keeps. */
+  /** An onSend hook: keeps each 200 of those routes, hands it to the requests waiting for it, and sends the bytes it keeps. */
   readonly keep = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (!request.routeOptions.config.etag || request.method !== 'GET' || reply.statusCode !== 200 || this.served.has(request))
+    const settle = this.makers.get(request);
+    if (!request.routeOptions.config.etag || request.method !== 'GET' || reply.statusCode !== 200 || this.served.has(request)) {
+      settle?.(undefined);
       return payload;
-    if (typeof payload !== 'string' || !request.workspace) return payload;
+    }
+    if (typeof payload !== 'string' || !request.workspace) {
+      settle?.(undefined);
+      return payload;
+    }
     const bytes = Buffer.from(payload);
     this.set(request.workspace.id, request.workspace.dataVersion, request.url, bytes);
+    settle?.(bytes);
     return bytes;
+  };
+
+  /** An onResponse and onRequestAbort hook: a request that ends without sending (aborted) leaves no one waiting. */
+  readonly release = async (request: FastifyRequest) => {
+    this.makers.get(request)?.(undefined);
   };
 }
 
