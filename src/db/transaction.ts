@@ -67,9 +67,10 @@ export async function writeConversation<T extends { conversationId: number | und
 
 /**
  * On PostgreSQL a workspace's writes run one at a time (the row lock of `bumpDataVersion`), and
- * each statement is a round trip that, under load, waits its turn on a busy event loop as well:
- * measured, writes then fell behind a steady 100 a second. So the writes that queued while one
- * ran share the next transaction: one BEGIN, version bump, closing rebuild and COMMIT for all of
+ * each statement is a round trip made while the workspace is locked: measured on the request
+ * thread's busy event loop, writes fell behind a steady 100 a second (the server now runs them in
+ * a thread of their own, see writes/thread.ts). So the writes that queued while one ran share the
+ * next transaction: one BEGIN, version bump, closing rebuild and COMMIT for all of
  * them, in arrival order. Should any of them fail, that transaction rolls back whole and each
  * runs again alone, so a write still happens whole or not at all, and fails only by itself.
  * SQLite runs each alone at once: its one connection serialises transactions already, and its

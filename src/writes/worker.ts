@@ -4,7 +4,7 @@ import { queryTimingPlugin } from '../metrics/query-timing.js';
 import { runWrite } from './operations.js';
 import { type QueryTiming, toWire, type WriteReply, type WriteRequest } from './wire.js';
 
-/** The write thread's side (see thread.ts): each write it is sent runs on its own connection, and the outcome goes back. */
+/** The write thread's side (see thread.ts): it runs each write it is sent on connections of its own and sends the outcome back. */
 
 export interface WriteThreadData {
   url: string;
