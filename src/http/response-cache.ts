@@ -99,11 +99,14 @@ export class ResponseCache {
   /** An onSend hook: keeps each 200 of those routes, hands it to the requests waiting for it, and sends the bytes it keeps. */
   readonly keep = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const settle = this.makers.get(request);
-    if (!request.routeOptions.config.etag || request.method !== 'GET' || reply.statusCode !== 200 || this.served.has(request)) {
-      settle?.(undefined);
-      return payload;
-    }
-    if (typeof payload !== 'string' || !request.workspace) {
+    const keepable =
+      request.routeOptions.config.etag &&
+      request.method === 'GET' &&
+      reply.statusCode === 200 &&
+      !this.served.has(request) &&
+      typeof payload === 'string' &&
+      request.workspace;
+    if (!keepable) {
       settle?.(undefined);
       return payload;
     }
