@@ -22,7 +22,7 @@ import { registerDocs, registerOpenApi } from './openapi/plugin.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { API_PREFIX } from './shared/api-prefix.js';
 import { webInbox } from './web/plugin.js';
-import { inProcessWrites } from './writes/operations.js';
+import { inProcessWrites, noticingChanges } from './writes/operations.js';
 import { startWriteThread, type WriteThreadTarget } from './writes/thread.js';
 
 export interface AppOptions {
@@ -69,11 +69,14 @@ export async function buildApp({ config, db: database, writeThread, logger = fal
   healthRoutes(app, db);
   await app.register(webInbox);
 
-  const writes = writeThread ? startWriteThread({ ...writeThread, timerOf: metrics && queryTimers(metrics) }) : inProcessWrites(db);
+  const responses = new ResponseCache();
+  const writes = noticingChanges(
+    writeThread ? startWriteThread({ ...writeThread, timerOf: metrics && queryTimers(metrics) }) : inProcessWrites(db),
+    (change) => responses.noteChange(change),
+  );
   // After the requests in flight, whose writes it finishes first.
   app.addHook('onClose', () => writes.close());
 
-  const responses = new ResponseCache();
   await app.register(
     async (api) => {
       // Before authentication, so that a flood of requests never reaches the database.

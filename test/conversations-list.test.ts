@@ -1003,6 +1003,88 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it("keeps a list filtered by agent or contact across writes to other agents' and contacts' conversations, and reads it again after one that can show in it", async () => {
+      const ws = await t.newWorkspace();
+      const [agentA, agentB] = [randomUUID(), randomUUID()];
+      const shared = { uuid: randomUUID(), name: 'Sam', surname: 'Shared', phone_number: '+1 555 0100', email: null };
+      const a1 = await create(ws, conversationBody({ agent_uuid: agentA, created_at: at(1) }));
+      const a2 = await create(ws, conversationBody({ agent_uuid: agentA, contact: shared, created_at: at(2) }));
+      const b1Body = conversationBody({ agent_uuid: agentB, contact: shared, created_at: at(3) });
+      const b1 = await create(ws, b1Body);
+      const b2Body = conversationBody({ agent_uuid: agentB, created_at: at(4) });
+      const b2 = await create(ws, b2Body);
+
+      const { client, count, close } = await countingClient(ws);
+      // Its own cache, which no write reaches: what a request would read afresh.
+      const fresh = await buildApp({ config: { baseDomain: null }, db: t.db });
+      const freshClient = workspaceClient(fresh, ws.id, ws.subdomain, ws.token);
+      try {
+        const list = async (query: Query) => {
+          count.queries = 0;
+          const response = await client.list(query);
+          expect(response.statusCode, response.body).toBe(200);
+          const expected = await freshClient.list(query);
+          expect(response.json()).toEqual(expected.json());
+          expect(response.headers.etag).toBe(expected.headers.etag);
+          return { body: response.json(), queries: count.queries };
+        };
+        const append = (uuid: string, content: string) =>
+          client.request({ method: 'POST', url: `/api/v1/conversations/${uuid}/messages`, payload: { sender: 'AI', content } });
+        const ofA = { agent_uuid: agentA };
+        const ofA1Contact = { contact_uuid: a1.contact.uuid };
+        const first = await list(ofA);
+        expect(first.body.data.total).toBe(2);
+        expect(first.queries).toBeGreaterThan(1);
+        await list(ofA1Contact);
+
+        // Writes to agent B's conversation with a contact of its own: authentication only.
+        const patch = await client.request({ method: 'PATCH', url: `/api/v1/conversations/${b2.uuid}`, payload: { status: 'Closed' } });
+        expect(patch.statusCode).toBe(200);
+        expect(await list(ofA)).toEqual({ body: first.body, queries: 1 });
+        expect((await append(b2.uuid, 'hello')).statusCode).toBe(201);
+        expect(await list(ofA)).toEqual({ body: first.body, queries: 1 });
+        expect((await client.put(randomUUID(), conversationBody({ agent_uuid: agentB }))).statusCode).toBe(201);
+        expect(await list(ofA)).toEqual({ body: first.body, queries: 1 });
+        expect((await list(ofA1Contact)).queries).toBe(1);
+        // A list that names no agent, contact or campaign is read after every write.
+        expect((await list({ status: 'active' })).queries).toBeGreaterThan(1);
+        // A write this server did not make (another process's) may have changed anything.
+        expect((await freshClient.put(randomUUID(), conversationBody({ agent_uuid: agentB }))).statusCode).toBe(201);
+        expect((await list(ofA)).queries).toBeGreaterThan(1);
+        expect((await list(ofA)).queries).toBe(1);
+
+        // A message to one of agent A's conversations shows in its list and its contact's.
+        expect((await append(a1.uuid, 'hi')).statusCode).toBe(201);
+        const afterMessage = await list(ofA);
+        expect(afterMessage.queries).toBeGreaterThan(1);
+        expect(afterMessage.body.data.data.find((c: Conversation) => c.uuid === a1.uuid).updated_at).not.toBe(a1.updated_at);
+        expect((await list(ofA1Contact)).queries).toBeGreaterThan(1);
+
+        // A contact changed through agent B's conversation shows in agent A's list too.
+        const renamed = { ...shared, name: 'Samantha' };
+        expect((await client.put(b1.uuid, { ...b1Body, contact: renamed })).statusCode).toBe(200);
+        const afterRename = await list(ofA);
+        expect(afterRename.queries).toBeGreaterThan(1);
+        expect(afterRename.body.data.data.find((c: Conversation) => c.uuid === a2.uuid).contact.name).toBe('Samantha');
+
+        // A conversation moved from agent B to agent A shows in A's list.
+        await list(ofA);
+        expect((await client.put(b2.uuid, { ...b2Body, agent_uuid: agentA })).statusCode).toBe(200);
+        const afterMove = await list(ofA);
+        expect(afterMove.queries).toBeGreaterThan(1);
+        expect(afterMove.body.data.total).toBe(3);
+        // And one moved away from agent A leaves it.
+        const a1Body = await freshClient.request({ method: 'GET', url: `/api/v1/conversations/${a1.uuid}` });
+        expect((await client.put(a1.uuid, { ...a1Body.json().data, agent_uuid: agentB })).statusCode).toBe(200);
+        const afterLeave = await list(ofA);
+        expect(afterLeave.queries).toBeGreaterThan(1);
+        expect(afterLeave.body.data.total).toBe(2);
+      } finally {
+        await close();
+        await fresh.close();
+      }
+    });
+
     it('reads a page once for the same request arriving many times at once, each answered with its own headers', async () => {
       const ws = await t.newWorkspace();
       for (let i = 0; i < 3; i++) await create(ws, conversationBody({ created_at: at(i) }));

@@ -2,12 +2,13 @@ import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { type Dialect, dialectOf } from '../db/dialect.js';
 import { runCompiled } from '../db/compiled.js';
 import { containing, containingPattern, idAmong, idListParameter, uuidOfText } from '../db/expressions.js';
-import { writeTransaction } from '../db/transaction.js';
+import { scopedWrite } from '../db/transaction.js';
 import type { Database, EpochSeconds } from '../db/tables.js';
 import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { touchConversation } from './touch.js';
+import { NO_ANSWER } from './scope.js';
 import { listPhoneContacts, phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
@@ -510,11 +511,17 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
  * JSON as the write left it, or undefined when there is no such conversation.
  */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string, now: EpochSeconds) {
-  return writeTransaction(db, workspaceId, async (trx) => {
-    const touched = await touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now });
-    // Stale only where a migration left it so: built here from the tables, as this write left them.
-    return touched && (touched.body ?? (await completeBodies(trx, workspaceId, [touched]))[0]!);
-  });
+  const { result, change } = await scopedWrite(
+    db,
+    workspaceId,
+    async (trx) => {
+      const touched = await touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now });
+      // Stale only where a migration left it so: built here from the tables, as this write left them.
+      return touched && { body: touched.body ?? (await completeBodies(trx, workspaceId, [touched]))[0]!, scope: touched.scope };
+    },
+    (touched) => touched?.scope ?? NO_ANSWER,
+  );
+  return result && { body: result.body, change };
 }
 
 /**

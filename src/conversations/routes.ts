@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { notFound, validationError } from '../http/errors.js';
 import { sendJson } from '../http/raw-json.js';
+import { tagAnswer } from '../http/response-cache.js';
 import { errorResponses } from '../shared/schemas.js';
 import { nowSeconds } from '../shared/time.js';
 import type { Writes } from '../writes/operations.js';
@@ -10,6 +11,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { filtersOf } from './filters.js';
 import { conversationJson, listCursorJson, listPageJson } from './present.js';
 import { findConversationBody, listConversations } from './repository.js';
+import { answerTags } from './scope.js';
 import { ConversationInput, ConversationParams, ConversationResponse, ListQuery, ListResponse, StatusChange } from './schemas.js';
 
 export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database>; writes: Writes }> = async (app, { db, writes }) => {
@@ -28,6 +30,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
       const { page, per_page: perPage, sort_by: sortBy, sort_dir: sortDir, cursor } = request.query;
       const { id: workspaceId, dataVersion } = request.workspace;
       const filters = filtersOf(request.query);
+      tagAnswer(request, answerTags(filters));
 
       if (cursor === undefined) {
         const { total, bodies } = await listConversations(
@@ -112,9 +115,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
       },
     },
     async (request, reply) => {
-      const body = await writes.run('setConversationStatus', request.workspace.id, request.params.uuid, request.body.status, nowSeconds());
-      if (body === undefined) throw notFound('Conversation');
-      return sendJson(reply, conversationJson(body, 'Conversation updated successfully'));
+      const set = await writes.run('setConversationStatus', request.workspace.id, request.params.uuid, request.body.status, nowSeconds());
+      if (set === undefined) throw notFound('Conversation');
+      return sendJson(reply, conversationJson(set.body, 'Conversation updated successfully'));
     },
   );
 };

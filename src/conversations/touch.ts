@@ -3,6 +3,7 @@ import { runCompiled } from '../db/compiled.js';
 import type { Database } from '../db/tables.js';
 import { toIso } from '../shared/time.js';
 import type { Conversation } from './schemas.js';
+import { ANY_ANSWER, scopeOf, type WriteScope } from './scope.js';
 
 export interface Touch {
   status?: string;
@@ -16,6 +17,8 @@ export interface Touched {
   id: number;
   /** The conversation's stored JSON after the change; null while stale, until the write's commit rebuilds it. */
   body: string | null;
+  /** The answers a write of this conversation may show in: all when its body was stale (its tags unknown). */
+  scope: WriteScope;
 }
 
 /**
@@ -41,6 +44,8 @@ export async function touchConversation(
       .where('uuid', '=', uuid),
   );
   if (!stored) return undefined;
+  const before = stored.body === null ? null : (JSON.parse(stored.body) as Conversation);
+  const scope = before ? scopeOf(before) : ANY_ANSWER;
 
   const status = touch.status ?? stored.status;
   const timestamp = touch.activityAt === undefined ? stored.timestamp : Math.max(stored.timestamp, touch.activityAt);
@@ -48,13 +53,10 @@ export async function touchConversation(
   const changed = status !== stored.status || touch.activityAt !== undefined;
   const updatedAt = changed ? Math.max(stored.updated_at, touch.now) : stored.updated_at;
   if (status === stored.status && timestamp === stored.timestamp && updatedAt === stored.updated_at) {
-    return { id: stored.id, body: stored.body };
+    return { id: stored.id, body: stored.body, scope };
   }
 
-  const body =
-    stored.body === null
-      ? null
-      : JSON.stringify({ ...(JSON.parse(stored.body) as Conversation), status, timestamp: toIso(timestamp), updated_at: toIso(updatedAt) });
+  const body = before && JSON.stringify({ ...before, status, timestamp: toIso(timestamp), updated_at: toIso(updatedAt) });
   // Only the columns the touch is about: SQLite rewrites the entries of every index on a column
   // the statement sets, whether its value changes or not.
   const set = {
@@ -66,5 +68,5 @@ export async function touchConversation(
   await runCompiled(trx, `touch conversation ${Object.keys(set).join(',')}`, [...Object.values(set), stored.id], () =>
     trx.updateTable('conversations').set(set).where('id', '=', stored.id),
   );
-  return { id: stored.id, body };
+  return { id: stored.id, body, scope };
 }

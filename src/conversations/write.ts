@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { runCompiled } from '../db/compiled.js';
-import { writeConversation } from '../db/transaction.js';
+import { type DataChange, writeConversation } from '../db/transaction.js';
 import type { Database, EpochSeconds } from '../db/tables.js';
 import { conflict, validationError } from '../http/errors.js';
 import { fromIso, toIso } from '../shared/time.js';
@@ -9,6 +9,7 @@ import { normalisePhone } from './phone.js';
 import { presentConversation } from './present.js';
 import { completeBodies } from './body.js';
 import type { Conversation, ConversationInput } from './schemas.js';
+import { ANY_ANSWER, NO_ANSWER, scopeOf, type WriteScope } from './scope.js';
 
 type Call = NonNullable<Conversation['call']>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -16,12 +17,15 @@ type Db = Kysely<Database> | Transaction<Database>;
 export interface PutResult {
   created: boolean;
   conversation: Conversation;
+  change: DataChange;
 }
 
 /** Stored times have whole seconds; an input with a fraction or an offset is compared as stored. */
 const canonicalTime = (value: string) => toIso(fromIso(value));
 const canonicalTimeOrNull = (value: string | null) => (value === null ? null : canonicalTime(value));
 const pick = <T>(given: T | undefined, stored: T) => (given === undefined ? stored : given);
+
+type StoredContact = NonNullable<Awaited<ReturnType<typeof storedContact>>>;
 
 async function storedContact(trx: Db, workspaceId: number, uuid: string) {
   const [contact] = await runCompiled(trx, 'stored contact', [workspaceId, uuid], () =>
@@ -79,16 +83,12 @@ async function merge(
   body: ConversationInput,
   current: Conversation | undefined,
   conversationId: number | undefined,
+  storedContactFields: StoredContact | undefined,
   at: EpochSeconds,
 ) {
   const now = toIso(at);
 
-  const contactBase = (await storedContact(trx, workspaceId, body.contact.uuid)) ?? {
-    name: null,
-    surname: null,
-    phone_number: null,
-    email: null,
-  };
+  const contactBase = storedContactFields ?? { name: null, surname: null, phone_number: null, email: null };
   const contact = {
     uuid: body.contact.uuid,
     name: pick(body.contact.name, contactBase.name),
@@ -305,6 +305,7 @@ interface Written {
   created: boolean;
   conversationId: number | undefined;
   unchanged?: Conversation;
+  scope: WriteScope;
 }
 
 async function write(
@@ -320,11 +321,16 @@ async function write(
   );
   const storedId = stored?.id;
   const current = stored && (JSON.parse((await completeBodies(trx, workspaceId, [stored]))[0]!) as Conversation);
-  const desired = await merge(trx, workspaceId, uuid, body, current, storedId, now);
+  const contactBefore = await storedContact(trx, workspaceId, body.contact.uuid);
+  const desired = await merge(trx, workspaceId, uuid, body, current, storedId, contactBefore, now);
 
   if (current && sameContent(current, desired, body.updated_at === undefined)) {
-    return { created: false, conversationId: undefined, unchanged: current };
+    return { created: false, conversationId: undefined, unchanged: current, scope: NO_ANSWER };
   }
+  // A contact's fields show in each of its conversations, whichever agent or campaign they have.
+  const { uuid: _, ...contactAfter } = desired.contact;
+  const contactChanged = contactBefore !== undefined && !isDeepStrictEqual({ ...contactBefore }, contactAfter);
+  const scope = contactChanged ? ANY_ANSWER : scopeOf(current, desired);
   // Forward only: a sync client polling with updated_since must see every change.
   if (current && body.updated_at === undefined) desired.updated_at = [toIso(now), current.updated_at].sort().at(-1)!;
 
@@ -360,7 +366,7 @@ async function write(
   if (desired.call && body.task_uuids !== undefined) await saveTasks(trx, workspaceId, desired.call.uuid, desired.task_uuids, now);
   if (body.session_uuids !== undefined) await saveSessions(trx, workspaceId, conversationId, desired.session_uuids, now);
 
-  return { created: storedId === undefined, conversationId };
+  return { created: storedId === undefined, conversationId, scope };
 }
 
 const lower = <T extends string | null | undefined>(uuid: T): T => (uuid ? (uuid.toLowerCase() as T) : uuid);
@@ -393,5 +399,5 @@ export async function putConversation(
   now: EpochSeconds,
 ): Promise<PutResult> {
   const written = await writeConversation(db, workspaceId, (trx) => write(trx, workspaceId, uuid.toLowerCase(), lowerCaseUuids(body), now));
-  return { created: written.created, conversation: written.unchanged ?? presentConversation(written.record!) };
+  return { created: written.created, conversation: written.unchanged ?? presentConversation(written.record!), change: written.change };
 }

@@ -1,20 +1,30 @@
 import type { Kysely, Transaction } from 'kysely';
 import { refreshStaleBodies } from '../conversations/body.js';
 import { type ConversationRecord, loadConversation } from '../conversations/load.js';
+import { ANY_ANSWER, unionOf, type WriteScope } from '../conversations/scope.js';
 import { dialectOf, isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
 type Work<T> = (trx: Transaction<Database>) => Promise<T>;
 
-/** One write: what it does, and which conversation it answers with (none: undefined). */
+/** One write: what it does, which conversation it answers with (none: undefined) and which answers it may change. */
 interface Step<T> {
   work: Work<T>;
   wantedOf: (result: T) => number | undefined;
+  scopeOf: (result: T) => WriteScope;
+}
+
+/** A committed write transaction: the workspace's data version it made, and which list answers it may have changed. */
+export interface DataChange {
+  workspaceId: number;
+  version: number;
+  scope: WriteScope;
 }
 
 interface Outcome<T> {
   result: T;
   record: ConversationRecord | undefined;
+  change: DataChange;
 }
 
 interface Job extends Step<unknown> {
@@ -33,12 +43,14 @@ const MAX_GROUP = 32;
  * transaction, its row lock on PostgreSQL makes one workspace's writers, across processes, run
  * one after another in one order: no deadlocks, and ids committed in the order they were taken.
  */
-export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: number): Promise<void> {
-  await trx
+export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: number): Promise<number> {
+  const { data_version } = await trx
     .updateTable('workspaces')
     .set((eb) => ({ data_version: eb('data_version', '+', 1) }))
     .where('id', '=', workspaceId)
-    .execute();
+    .returning('data_version')
+    .executeTakeFirstOrThrow();
+  return Number(data_version);
 }
 
 /**
@@ -48,7 +60,18 @@ export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: n
  * then finds the row the winner made.
  */
 export async function writeTransaction<T>(db: Kysely<Database>, workspaceId: number, work: Work<T>): Promise<T> {
-  return (await transact(db, workspaceId, { work, wantedOf: () => undefined })).result;
+  return (await transact(db, workspaceId, { work, wantedOf: () => undefined, scopeOf: () => ANY_ANSWER })).result;
+}
+
+/** A writeTransaction that says what it changed, its scope given by `scopeOf` from what `work` returned. */
+export async function scopedWrite<T>(
+  db: Kysely<Database>,
+  workspaceId: number,
+  work: Work<T>,
+  scopeOf: (result: T) => WriteScope,
+): Promise<{ result: T; change: DataChange }> {
+  const { result, change } = await transact(db, workspaceId, { work, wantedOf: () => undefined, scopeOf });
+  return { result, change };
 }
 
 /**
@@ -56,13 +79,17 @@ export async function writeTransaction<T>(db: Kysely<Database>, workspaceId: num
  * record comes back as that write left it, from the rebuild of its body when the write changed
  * it (else loaded): read once, in the transaction, whichever way.
  */
-export async function writeConversation<T extends { conversationId: number | undefined }>(
+export async function writeConversation<T extends { conversationId: number | undefined; scope: WriteScope }>(
   db: Kysely<Database>,
   workspaceId: number,
   work: Work<T>,
-): Promise<T & { record: ConversationRecord | undefined }> {
-  const { result, record } = await transact(db, workspaceId, { work, wantedOf: (done) => done.conversationId });
-  return { ...result, record };
+): Promise<T & { record: ConversationRecord | undefined; change: DataChange }> {
+  const { result, record, change } = await transact(db, workspaceId, {
+    work,
+    wantedOf: (done) => done.conversationId,
+    scopeOf: (done) => done.scope,
+  });
+  return { ...result, record, change };
 }
 
 /**
@@ -133,8 +160,9 @@ async function runAlone<T>(db: Kysely<Database>, workspaceId: number, step: Step
  */
 async function inOneTransaction<T>(db: Kysely<Database>, workspaceId: number, steps: Step<T>[]): Promise<Outcome<T>[]> {
   return db.transaction().execute(async (trx) => {
-    await bumpDataVersion(trx, workspaceId);
-    const outcomes: Outcome<T>[] = [];
+    const version = await bumpDataVersion(trx, workspaceId);
+    const outcomes: Omit<Outcome<T>, 'change'>[] = [];
+    const scopes: WriteScope[] = [];
     // A rebuild rebuilds every stale body: only a step after the last one can leave some.
     let staleLeft = true;
     for (const step of steps) {
@@ -147,8 +175,11 @@ async function inOneTransaction<T>(db: Kysely<Database>, workspaceId: number, st
         record ??= await loadConversation(trx, workspaceId, wanted);
       }
       outcomes.push({ result, record });
+      scopes.push(step.scopeOf(result));
     }
     if (staleLeft) await refreshStaleBodies(trx, workspaceId);
-    return outcomes;
+    // Each write of the transaction reports all it changed: its version holds them all.
+    const change = { workspaceId, version, scope: unionOf(scopes) };
+    return outcomes.map((outcome) => ({ ...outcome, change }));
   });
 }

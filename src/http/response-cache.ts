@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { touches, type WriteScope } from '../conversations/scope.js';
+import type { DataChange } from '../db/transaction.js';
 
 /**
  * Answers of the `config.etag` routes, kept while their workspace's data version stands.
@@ -8,9 +10,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * any data, so an answer kept under version V was read from data at least as new as V: a later
  * request that still reads V gets what it would have read itself, and the first request after a
  * write reads the new version and misses. Pollers and dashboards asking the same URLs between
- * writes then cost authentication only. Bounded: each workspace keeps the current version's
- * answers only, up to a total size. Kept as UTF-8 bytes, which are sent as they are: a string
- * would be measured and encoded again on every send.
+ * writes then cost authentication only. Bounded: up to a total size, and each workspace keeps one
+ * answer per URL. Kept as UTF-8 bytes, which are sent as they are: a string would be measured and
+ * encoded again on every send.
+ *
+ * An answer tagged by its route (`tagAnswer`: a list filtered to some agents, a contact or a
+ * campaign) also outlives the versions whose writes cannot have changed it: this process's writes
+ * note what each version may have changed (`noteChange`), and an answer is served at a later
+ * version when every version in between was noted and none touches its tags. Under a steady
+ * stream of writes, a list per agent would otherwise be read afresh after each one, whichever
+ * agent's conversation it wrote.
  *
  * Requests for an answer that is being made wait for it instead of making it again: by the same
  * argument it is the answer they would have read. On PostgreSQL a page is several round trips,
@@ -20,16 +29,37 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
 const MAX_ANSWER_BYTES = 256 * 1024;
+/** Versions of a workspace whose writes' scopes are remembered; an answer older than that is made again. */
+const JOURNAL_VERSIONS = 1024;
+
+interface Answer {
+  /** The version it was read under, or a later one it was found to hold for. */
+  version: number;
+  payload: Buffer;
+  /** See `tagAnswer`; undefined: any write may change it. */
+  tags: readonly string[] | undefined;
+}
 
 interface WorkspaceAnswers {
-  version: number;
-  byUrl: Map<string, Buffer>;
+  byUrl: Map<string, Answer>;
+  /** The scope of each recent version this process's writes made, by version. */
+  journal: Map<number, WriteScope>;
 }
 
 /** Workspace, version and URL. */
 const keyOf = (workspaceId: number, version: number, url: string) => `${workspaceId}:${version}:${url}`;
 
 type Settle = (payload: Buffer | undefined) => void;
+
+const answerTags = new WeakMap<FastifyRequest, readonly string[]>();
+
+/**
+ * Called by a route whose answer shows only conversations carrying one of `tags` (see
+ * conversations/scope.ts): the answer is then kept across the writes whose scope holds none.
+ */
+export function tagAnswer(request: FastifyRequest, tags: readonly string[] | undefined) {
+  if (tags) answerTags.set(request, tags);
+}
 
 export class ResponseCache {
   private readonly workspaces = new Map<number, WorkspaceAnswers>();
@@ -41,30 +71,47 @@ export class ResponseCache {
   /** The requests making them, and how each hands its answer over. */
   private readonly makers = new WeakMap<FastifyRequest, Settle>();
 
-  get(workspaceId: number, version: number, url: string): Buffer | undefined {
-    const answers = this.workspaces.get(workspaceId);
-    return answers?.version === version ? answers.byUrl.get(url) : undefined;
+  private workspace(workspaceId: number): WorkspaceAnswers {
+    let answers = this.workspaces.get(workspaceId);
+    if (!answers) this.workspaces.set(workspaceId, (answers = { byUrl: new Map(), journal: new Map() }));
+    return answers;
   }
 
-  set(workspaceId: number, version: number, url: string, payload: Buffer) {
+  /**
+   * Remembers what a committed write may have changed. A version this process did not write (an
+   * import, another server) is never noted, and an answer kept from before it is made again.
+   */
+  noteChange({ workspaceId, version, scope }: DataChange) {
+    const { journal } = this.workspace(workspaceId);
+    journal.set(version, scope);
+    for (const oldest of journal.keys()) {
+      if (journal.size <= JOURNAL_VERSIONS) break;
+      journal.delete(oldest);
+    }
+  }
+
+  get(workspaceId: number, version: number, url: string): Buffer | undefined {
+    const answers = this.workspaces.get(workspaceId);
+    const answer = answers?.byUrl.get(url);
+    if (!answers || !answer) return undefined;
+    if (answer.version === version) return answer.payload;
+    if (answer.version > version || !unchangedSince(answers.journal, answer, version)) return undefined;
+    answer.version = version;
+    return answer.payload;
+  }
+
+  set(workspaceId: number, version: number, url: string, payload: Buffer, tags: readonly string[] | undefined) {
     if (payload.length > MAX_ANSWER_BYTES) return;
-    let answers = this.workspaces.get(workspaceId);
-    // Versions only move forward; an answer read under an older one is simply not kept.
-    if (answers && answers.version > version) return;
-    if (!answers || answers.version < version) {
-      if (answers) this.bytes -= sizeOf(answers);
-      answers = { version, byUrl: new Map() };
-      this.workspaces.set(workspaceId, answers);
-    }
-    if (this.bytes + payload.length > MAX_TOTAL_BYTES) {
-      this.workspaces.clear();
-      this.bytes = 0;
-      this.workspaces.set(workspaceId, answers);
-      answers.byUrl.clear();
-    }
+    const answers = this.workspace(workspaceId);
     const previous = answers.byUrl.get(url);
-    answers.byUrl.set(url, payload);
-    this.bytes += payload.length - (previous?.length ?? 0);
+    // Versions only move forward; an answer read under an older one is simply not kept.
+    if (previous && previous.version > version) return;
+    if (this.bytes + payload.length > MAX_TOTAL_BYTES) {
+      for (const { byUrl } of this.workspaces.values()) byUrl.clear();
+      this.bytes = 0;
+    }
+    answers.byUrl.set(url, { version, payload, tags });
+    this.bytes += payload.length - (previous?.payload.length ?? 0);
   }
 
   /**
@@ -111,7 +158,7 @@ export class ResponseCache {
       return payload;
     }
     const bytes = Buffer.from(payload);
-    this.set(request.workspace.id, request.workspace.dataVersion, request.url, bytes);
+    this.set(request.workspace.id, request.workspace.dataVersion, request.url, bytes, answerTags.get(request));
     settle?.(bytes);
     return bytes;
   };
@@ -122,8 +169,13 @@ export class ResponseCache {
   };
 }
 
-function sizeOf(answers: WorkspaceAnswers): number {
-  let bytes = 0;
-  for (const payload of answers.byUrl.values()) bytes += payload.length;
-  return bytes;
+/** Whether no write between the answer's version and `version` may have changed it: each one noted, none touching its tags. */
+function unchangedSince(journal: Map<number, WriteScope>, answer: Answer, version: number): boolean {
+  const { tags } = answer;
+  if (!tags || version - answer.version > JOURNAL_VERSIONS) return false;
+  for (let v = answer.version + 1; v <= version; v++) {
+    const scope = journal.get(v);
+    if (scope === undefined || touches(scope, tags)) return false;
+  }
+  return true;
 }

@@ -4,7 +4,8 @@ import { requireConversationId } from '../conversations/identity.js';
 import { touchConversation } from '../conversations/touch.js';
 import { runCompiled } from '../db/compiled.js';
 import { atLeast, atMost } from '../db/expressions.js';
-import { writeTransaction } from '../db/transaction.js';
+import { NO_ANSWER, type WriteScope } from '../conversations/scope.js';
+import { type DataChange, scopedWrite } from '../db/transaction.js';
 import type { Database, EpochSeconds } from '../db/tables.js';
 import { conflict, notFound } from '../http/errors.js';
 import { fromIso } from '../shared/time.js';
@@ -107,39 +108,45 @@ export async function appendMessage(
   conversationUuid: string,
   input: MessageInput,
   now: EpochSeconds,
-): Promise<{ created: boolean; message: MessageRow }> {
-  return writeTransaction(db, workspaceId, async (trx) => {
-    const uuid = input.uuid?.toLowerCase() ?? randomUUID();
-    if (input.uuid) {
-      const existing = await messageByUuid(trx, workspaceId, uuid);
-      if (existing) {
-        const conversationId = await requireConversationId(trx, workspaceId, conversationUuid);
-        if (existing.conversation_id !== conversationId) throw conflict('uuid', `Message ${uuid} belongs to another conversation`);
-        const { conversation_id: _, ...message } = existing;
-        return { created: false, message };
+): Promise<{ created: boolean; message: MessageRow; change: DataChange }> {
+  const { result, change } = await scopedWrite(
+    db,
+    workspaceId,
+    async (trx): Promise<{ created: boolean; message: MessageRow; scope: WriteScope }> => {
+      const uuid = input.uuid?.toLowerCase() ?? randomUUID();
+      if (input.uuid) {
+        const existing = await messageByUuid(trx, workspaceId, uuid);
+        if (existing) {
+          const conversationId = await requireConversationId(trx, workspaceId, conversationUuid);
+          if (existing.conversation_id !== conversationId) throw conflict('uuid', `Message ${uuid} belongs to another conversation`);
+          const { conversation_id: _, ...message } = existing;
+          return { created: false, message, scope: NO_ANSWER };
+        }
       }
-    }
 
-    const at = input.created_at === undefined ? now : fromIso(input.created_at);
-    // writeTransaction locked the workspace first, so a workspace's messages take their ids and
-    // commit one at a time: a writer cannot take id n, stall, and commit after n + 1 had been
-    // exported, where an export cursor already past n would never show it.
-    const conversation = conversationUuid.toLowerCase();
-    const touched = await touchConversation(trx, workspaceId, conversation, { activityAt: at, now });
-    if (!touched) throw notFound('Conversation');
-    const conversationId = touched.id;
-    const sessionUuid = input.session_uuid?.toLowerCase() ?? null;
-    const sessionId = sessionUuid ? await sessionFor(trx, workspaceId, conversationId, sessionUuid, at, now) : null;
-    const message = {
-      uuid,
-      sender: input.sender,
-      message_type: input.message_type ?? null,
-      content: input.content,
-      created_at: at,
-    };
-    const row = { ...message, workspace_id: workspaceId, conversation_id: conversationId, session_id: sessionId };
-    await runCompiled(trx, 'insert message', Object.values(row), () => trx.insertInto('messages').values(row));
-    // Answered from what was written, as it now stands, rather than read back.
-    return { created: true, message: { ...message, conversation_uuid: conversation, session_uuid: sessionUuid } };
-  });
+      const at = input.created_at === undefined ? now : fromIso(input.created_at);
+      // The write transaction locked the workspace first, so a workspace's messages take their ids and
+      // commit one at a time: a writer cannot take id n, stall, and commit after n + 1 had been
+      // exported, where an export cursor already past n would never show it.
+      const conversation = conversationUuid.toLowerCase();
+      const touched = await touchConversation(trx, workspaceId, conversation, { activityAt: at, now });
+      if (!touched) throw notFound('Conversation');
+      const conversationId = touched.id;
+      const sessionUuid = input.session_uuid?.toLowerCase() ?? null;
+      const sessionId = sessionUuid ? await sessionFor(trx, workspaceId, conversationId, sessionUuid, at, now) : null;
+      const message = {
+        uuid,
+        sender: input.sender,
+        message_type: input.message_type ?? null,
+        content: input.content,
+        created_at: at,
+      };
+      const row = { ...message, workspace_id: workspaceId, conversation_id: conversationId, session_id: sessionId };
+      await runCompiled(trx, 'insert message', Object.values(row), () => trx.insertInto('messages').values(row));
+      // Answered from what was written, as it now stands, rather than read back.
+      return { created: true, message: { ...message, conversation_uuid: conversation, session_uuid: sessionUuid }, scope: touched.scope };
+    },
+    (done) => done.scope,
+  );
+  return { created: result.created, message: result.message, change };
 }
