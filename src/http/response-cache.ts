@@ -10,9 +10,9 @@ import type { DataChange } from '../db/transaction.js';
  * any data, so an answer kept under version V was read from data at least as new as V: a later
  * request that still reads V gets what it would have read itself, and the first request after a
  * write reads the new version and misses. Pollers and dashboards asking the same URLs between
- * writes then cost authentication only. Bounded: up to a total size, and each workspace keeps one
- * answer per URL. Kept as UTF-8 bytes, which are sent as they are: a string would be measured and
- * encoded again on every send.
+ * writes then cost authentication only. Bounded: up to a total size, one answer per URL, and the
+ * last JOURNAL_VERSIONS changes of each workspace with answers kept. Kept as UTF-8 bytes, which
+ * are sent as they are: a string would be measured and encoded again on every send.
  *
  * An answer tagged by its route (`tagAnswer`: a list filtered to some agents, a contact or a
  * campaign) also outlives the versions whose writes cannot have changed it: this process's writes
@@ -29,8 +29,11 @@ import type { DataChange } from '../db/transaction.js';
 
 const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
 const MAX_ANSWER_BYTES = 256 * 1024;
-/** Versions of a workspace whose writes' scopes are remembered; an answer older than that is made again. */
-const JOURNAL_VERSIONS = 1024;
+/**
+ * Versions of a workspace whose writes' scopes are remembered (2.5 s of writes at 100 a second);
+ * an answer older than that is made again.
+ */
+const JOURNAL_VERSIONS = 256;
 
 interface Answer {
   /** The version it was read under, or a later one it was found to hold for. */
@@ -78,11 +81,13 @@ export class ResponseCache {
   }
 
   /**
-   * Remembers what a committed write may have changed. A version this process did not write (an
-   * import, another server) is never noted, and an answer kept from before it is made again.
+   * Remembers what a committed write may have changed, for a workspace with answers kept. A
+   * version not noted (written by another process, or before the workspace had answers here)
+   * ends every answer kept from before it.
    */
   noteChange({ workspaceId, version, scope }: DataChange) {
-    const { journal } = this.workspace(workspaceId);
+    const journal = this.workspaces.get(workspaceId)?.journal;
+    if (!journal) return;
     journal.set(version, scope);
     for (const oldest of journal.keys()) {
       if (journal.size <= JOURNAL_VERSIONS) break;
@@ -102,16 +107,17 @@ export class ResponseCache {
 
   set(workspaceId: number, version: number, url: string, payload: Buffer, tags: readonly string[] | undefined) {
     if (payload.length > MAX_ANSWER_BYTES) return;
-    const answers = this.workspace(workspaceId);
-    const previous = answers.byUrl.get(url);
+    const previous = this.workspaces.get(workspaceId)?.byUrl.get(url);
     // Versions only move forward; an answer read under an older one is simply not kept.
     if (previous && previous.version > version) return;
     if (this.bytes + payload.length > MAX_TOTAL_BYTES) {
-      for (const { byUrl } of this.workspaces.values()) byUrl.clear();
+      this.workspaces.clear();
       this.bytes = 0;
     }
+    const answers = this.workspace(workspaceId);
+    const replaced = answers.byUrl.get(url);
     answers.byUrl.set(url, { version, payload, tags });
-    this.bytes += payload.length - (previous?.payload.length ?? 0);
+    this.bytes += payload.length - (replaced?.payload.length ?? 0);
   }
 
   /**
