@@ -8,7 +8,6 @@ import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { touchConversation } from './touch.js';
-import { NO_ANSWER } from './scope.js';
 import { listPhoneContacts, phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
@@ -511,16 +510,11 @@ export async function findConversationBody(db: Kysely<Database>, workspaceId: nu
  * JSON as the write left it, or undefined when there is no such conversation.
  */
 export async function setConversationStatus(db: Kysely<Database>, workspaceId: number, uuid: string, status: string, now: EpochSeconds) {
-  const { result, change } = await scopedWrite(
-    db,
-    workspaceId,
-    async (trx) => {
-      const touched = await touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now });
-      // Stale only where a migration left it so: built here from the tables, as this write left them.
-      return touched && { body: touched.body ?? (await completeBodies(trx, workspaceId, [touched]))[0]!, scope: touched.scope };
-    },
-    (touched) => touched?.scope ?? NO_ANSWER,
-  );
+  const { result, change } = await scopedWrite(db, workspaceId, async (trx) => {
+    const touched = await touchConversation(trx, workspaceId, uuid.toLowerCase(), { status, now });
+    // Stale only where a migration left it so: built here from the tables, as this write left them.
+    return touched && { body: touched.body ?? (await completeBodies(trx, workspaceId, [touched]))[0]!, scope: touched.scope };
+  });
   return result && { body: result.body, change };
 }
 

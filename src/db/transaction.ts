@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { refreshStaleBodies } from '../conversations/body.js';
 import { type ConversationRecord, loadConversation } from '../conversations/load.js';
-import { ANY_ANSWER, unionOf, type WriteScope } from '../conversations/scope.js';
+import { ANY_ANSWER, NO_ANSWER, unionOf, type WriteScope } from '../conversations/scope.js';
 import { dialectOf, isUniqueViolation } from './dialect.js';
 import type { Database } from './tables.js';
 
@@ -63,14 +63,17 @@ export async function writeTransaction<T>(db: Kysely<Database>, workspaceId: num
   return (await transact(db, workspaceId, { work, wantedOf: () => undefined, scopeOf: () => ANY_ANSWER })).result;
 }
 
-/** A writeTransaction that says what it changed, its scope given by `scopeOf` from what `work` returned. */
-export async function scopedWrite<T>(
+/** A writeTransaction that says what it changed: the scope `work` returned (none when it returned nothing). */
+export async function scopedWrite<T extends { scope: WriteScope } | undefined>(
   db: Kysely<Database>,
   workspaceId: number,
   work: Work<T>,
-  scopeOf: (result: T) => WriteScope,
 ): Promise<{ result: T; change: DataChange }> {
-  const { result, change } = await transact(db, workspaceId, { work, wantedOf: () => undefined, scopeOf });
+  const { result, change } = await transact(db, workspaceId, {
+    work,
+    wantedOf: () => undefined,
+    scopeOf: (done) => done?.scope ?? NO_ANSWER,
+  });
   return { result, change };
 }
 

@@ -146,7 +146,6 @@ export async function appendMessage(
       // Answered from what was written, as it now stands, rather than read back.
       return { created: true, message: { ...message, conversation_uuid: conversation, session_uuid: sessionUuid }, scope: touched.scope };
     },
-    (done) => done.scope,
   );
   return { created: result.created, message: result.message, change };
 }
