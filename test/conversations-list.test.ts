@@ -959,7 +959,12 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
           return args.result;
         },
       };
-      const app = await buildApp({ config: { baseDomain: null }, db: t.db.withPlugin(counter) });
+      // Writes as the server runs them: on PostgreSQL in the write thread, on connections the counter does not see.
+      const app = await buildApp({
+        config: { baseDomain: null },
+        db: t.db.withPlugin(counter),
+        writeThread: t.dialect === 'postgres' ? { url: t.database.url } : undefined,
+      });
       return { client: workspaceClient(app, ws.id, ws.subdomain, ws.token), count, close: () => app.close() };
     }
 
