@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { KyselyPlugin } from 'kysely';
 import { expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
 import { revokeToken } from '../src/tokens/repository.js';
 import { issueToken, parseToken } from '../src/tokens/token.js';
 import { describeEachDialect, type TestContext, type TestWorkspace } from './helpers/app.js';
@@ -106,6 +108,42 @@ describeEachDialect('authentication', (t) => {
     expect(new Set(bodies.map((body) => JSON.stringify(body))).size).toBe(1);
     // Other tokens are unaffected.
     expect((await spare.list()).statusCode).toBe(200);
+  });
+
+  it('answers requests arriving together each by its own token, all looked up by one statement', async () => {
+    const [a, b, revoked] = [await t.newWorkspace(), await t.newWorkspace(), await t.newWorkspace()];
+    const [ofA, ofB] = [await populated(a), await populated(b)];
+    const { publicId } = parseToken(revoked.token)!;
+    expect(await revokeToken(t.db, publicId)).toBe(true);
+    const wrongSecret = `prl_${parseToken(a.token)!.publicId}_${'A'.repeat(43)}`;
+
+    // Statements run (not only compiled) that read tokens.
+    const reading = new WeakSet<object>();
+    let tokenStatements = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: (args) => {
+        if (JSON.stringify(args.node).includes('"api_tokens"')) reading.add(args.queryId);
+        return args.node;
+      },
+      transformResult: async (args) => {
+        if (reading.has(args.queryId)) tokenStatements++;
+        return args.result;
+      },
+    };
+    const app = await buildApp({ config: { baseDomain: null }, db: t.db.withPlugin(counter) });
+    try {
+      const tokens = [a.token, b.token, revoked.token, a.token, wrongSecret, issueToken().token, b.token];
+      const responses = await Promise.all(
+        tokens.map((token) => app.inject({ method: 'GET', url: LIST, headers: { authorization: `Bearer ${token}` } })),
+      );
+      const outcomes = responses.map((response) =>
+        response.statusCode === 200 ? response.json().data.data.map((c: { uuid: string }) => c.uuid) : response.json(),
+      );
+      expect(outcomes).toEqual([[ofA.uuid], [ofB.uuid], invalidToken, [ofA.uuid], invalidToken, invalidToken, [ofB.uuid]]);
+      expect(tokenStatements).toBe(1);
+    } finally {
+      await app.close();
+    }
   });
 
   it('accepts the scheme in any case and surrounding spaces', async () => {

@@ -43,17 +43,27 @@ export async function revokeToken(db: Kysely<Database>, publicId: string): Promi
   return result.numUpdatedRows > 0n;
 }
 
-export async function findActiveToken(db: Kysely<Database>, publicId: string): Promise<TokenOwner | undefined> {
-  // Every API request runs it.
-  const [row] = await runCompiled(db, 'active token', [publicId], () =>
+/** The owners of the active tokens among `publicIds`, by public id, in one statement (see `bearerAuth`). */
+export async function findActiveTokens(db: Kysely<Database>, publicIds: readonly string[]): Promise<Map<string, TokenOwner>> {
+  // Every API request runs it. Named by the list's length, which the batch size bounds.
+  const rows = await runCompiled(db, `active tokens ${publicIds.length}`, publicIds, () =>
     db
       .selectFrom('api_tokens')
       .innerJoin('workspaces', 'workspaces.id', 'api_tokens.workspace_id')
-      .select(['api_tokens.workspace_id', 'workspaces.subdomain', 'api_tokens.secret_hash', 'workspaces.data_version'])
-      .where('api_tokens.public_id', '=', publicId)
+      .select([
+        'api_tokens.public_id',
+        'api_tokens.workspace_id',
+        'workspaces.subdomain',
+        'api_tokens.secret_hash',
+        'workspaces.data_version',
+      ])
+      .where('api_tokens.public_id', 'in', publicIds)
       .where('api_tokens.revoked_at', 'is', null),
   );
-  return (
-    row && { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash, dataVersion: Number(row.data_version) }
+  return new Map(
+    rows.map((row) => [
+      row.public_id,
+      { workspaceId: row.workspace_id, subdomain: row.subdomain, secretHash: row.secret_hash, dataVersion: Number(row.data_version) },
+    ]),
   );
 }
