@@ -45,7 +45,7 @@ const MAX_TOKENS_PER_LOOKUP = 64;
  * The tokens of the requests read in one turn of the event loop are looked up together, by one
  * statement run once the turn has read them all (nothing is kept between turns: each request
  * reads its token and its workspace's data version after it arrived). On PostgreSQL every
- * statement is a round trip, and on a cached answer the token's was most of the server's work:
+ * statement is a round trip, and on a kept answer the token's was most of the server's work:
  * measured under 50 connections, 30 % of its thread in the socket writes that send statements.
  */
 export function bearerAuth(db: Kysely<Database>, baseDomain: string | null) {
