@@ -11,7 +11,7 @@ type Work<T> = (trx: Transaction<Database>) => Promise<T>;
 interface Step<T> {
   work: Work<T>;
   wantedOf: (result: T) => number | undefined;
-  scopeOf: (result: T) => WriteScope;
+  changedBy: (result: T) => WriteScope;
 }
 
 /** A committed write transaction: the workspace's data version it made, and which list answers it may have changed. */
@@ -60,7 +60,7 @@ export async function bumpDataVersion(trx: Transaction<Database>, workspaceId: n
  * then finds the row the winner made.
  */
 export async function writeTransaction<T>(db: Kysely<Database>, workspaceId: number, work: Work<T>): Promise<T> {
-  return (await transact(db, workspaceId, { work, wantedOf: () => undefined, scopeOf: () => ANY_ANSWER })).result;
+  return (await transact(db, workspaceId, { work, wantedOf: () => undefined, changedBy: () => ANY_ANSWER })).result;
 }
 
 /** A writeTransaction that says what it changed: the scope `work` returned (none when it returned nothing). */
@@ -72,7 +72,7 @@ export async function scopedWrite<T extends { scope: WriteScope } | undefined>(
   const { result, change } = await transact(db, workspaceId, {
     work,
     wantedOf: () => undefined,
-    scopeOf: (done) => done?.scope ?? NO_ANSWER,
+    changedBy: (done) => done?.scope ?? NO_ANSWER,
   });
   return { result, change };
 }
@@ -90,7 +90,7 @@ export async function writeConversation<T extends { conversationId: number | und
   const { result, record, change } = await transact(db, workspaceId, {
     work,
     wantedOf: (done) => done.conversationId,
-    scopeOf: (done) => done.scope,
+    changedBy: (done) => done.scope,
   });
   return { ...result, record, change };
 }
@@ -178,7 +178,7 @@ async function inOneTransaction<T>(db: Kysely<Database>, workspaceId: number, st
         record ??= await loadConversation(trx, workspaceId, wanted);
       }
       outcomes.push({ result, record });
-      scopes.push(step.scopeOf(result));
+      scopes.push(step.changedBy(result));
     }
     if (staleLeft) await refreshStaleBodies(trx, workspaceId);
     // Each write of the transaction reports all it changed: its version holds them all.
