@@ -1090,6 +1090,76 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it('keeps a list filtered by phone across writes to conversations whose numbers do not hold the fragment, and reads it again after one whose number does', async () => {
+      const ws = await t.newWorkspace();
+      const contact = (phone_number: string | null) => ({ uuid: randomUUID(), name: 'Pat', surname: 'Lee', phone_number, email: null });
+      const londonBody = conversationBody({ contact: contact('+44 20 7946 0001'), created_at: at(1) });
+      const london = await create(ws, londonBody);
+      const boston = await create(ws, conversationBody({ contact: contact('+1 617 555 0199'), created_at: at(2) }));
+      const unknown = await create(ws, conversationBody({ contact: contact(null), created_at: at(3) }));
+
+      const { client, count, close } = await countingClient(ws);
+      const fresh = await buildApp({ config: { baseDomain: null }, db: t.db });
+      const freshClient = workspaceClient(fresh, ws.id, ws.subdomain, ws.token);
+      try {
+        const list = async (query: Query) => {
+          count.queries = 0;
+          const response = await client.list(query);
+          expect(response.statusCode, response.body).toBe(200);
+          expect(response.json()).toEqual((await freshClient.list(query)).json());
+          return { body: response.json(), queries: count.queries };
+        };
+        const ofLondon = { phone: '(20) 79-46' };
+        const first = await list(ofLondon);
+        expect(first.body.data.data.map((c: Conversation) => c.uuid)).toEqual([london.uuid]);
+        expect(first.queries).toBeGreaterThan(1);
+
+        // Writes to conversations whose numbers do not contain 207946, or that have none: authentication only.
+        const patch = await client.request({ method: 'PATCH', url: `/api/v1/conversations/${boston.uuid}`, payload: { status: 'Closed' } });
+        expect(patch.statusCode).toBe(200);
+        expect(await list(ofLondon)).toEqual({ body: first.body, queries: 1 });
+        const message = await client.request({
+          method: 'POST',
+          url: `/api/v1/conversations/${unknown.uuid}/messages`,
+          payload: { sender: 'AI', content: 'hello' },
+        });
+        expect(message.statusCode).toBe(201);
+        expect(await list(ofLondon)).toEqual({ body: first.body, queries: 1 });
+        // Its digits, formatted otherwise, hold 2079 and 946 but not 207946.
+        expect((await client.put(randomUUID(), conversationBody({ contact: contact('0207 9 946 0002') }))).statusCode).toBe(201);
+        expect(await list(ofLondon)).toEqual({ body: first.body, queries: 1 });
+
+        // A new conversation whose contact's number holds it, however formatted, shows in it.
+        const second = await client.put(randomUUID(), conversationBody({ contact: contact('020-7946-0002'), created_at: at(4) }));
+        expect(second.statusCode).toBe(201);
+        const afterNew = await list(ofLondon);
+        expect(afterNew.queries).toBeGreaterThan(1);
+        expect(afterNew.body.data.data.map((c: Conversation) => c.uuid)).toEqual([second.json().data.uuid, london.uuid]);
+        // So does a status change to one of its conversations.
+        const closed = await client.request({
+          method: 'PATCH',
+          url: `/api/v1/conversations/${london.uuid}`,
+          payload: { status: 'Closed' },
+        });
+        expect(closed.statusCode).toBe(200);
+        const afterPatch = await list(ofLondon);
+        expect(afterPatch.queries).toBeGreaterThan(1);
+        expect(afterPatch.body.data.data[1]).toEqual(closed.json().data);
+        // And a number changed so that it no longer holds the fragment takes it out.
+        const moved = await client.put(london.uuid, {
+          ...londonBody,
+          contact: { ...londonBody.contact, phone_number: '+44 20 7000 0001' },
+        });
+        expect(moved.statusCode).toBe(200);
+        const afterMove = await list(ofLondon);
+        expect(afterMove.queries).toBeGreaterThan(1);
+        expect(afterMove.body.data.total).toBe(1);
+      } finally {
+        await close();
+        await fresh.close();
+      }
+    });
+
     it('reads a page once for the same request arriving many times at once, each answered with its own headers', async () => {
       const ws = await t.newWorkspace();
       for (let i = 0; i < 3; i++) await create(ws, conversationBody({ created_at: at(i) }));

@@ -1,15 +1,17 @@
+import { normalisePhone } from './phone.js';
 import type { ConversationFilters } from './repository.js';
 import type { Conversation } from './schemas.js';
 
 /**
  * Which list answers a write may have changed, for the response cache (http/response-cache.ts):
- * those that can show a conversation tagged with one of these (its agent, contact or campaign,
- * as it stood before or after the write), or any answer at all ('all').
+ * those that can show a conversation tagged with one of these (its agent, contact, campaign or
+ * contact's phone number, as it stood before or after the write), or any answer at all ('all').
  *
  * A write changes the rows of one conversation and of what it alone owns (its call, tasks,
- * sessions, messages), so a list filtered to other agents, contacts or campaigns reads the same
- * before and after it. A change to a contact shows in the bodies of all the contact's
- * conversations, whatever their agent: such a write is 'all'.
+ * sessions, messages), so a list filtered to other agents, contacts or campaigns, or to a phone
+ * fragment its contact's number does not contain, reads the same before and after it. A change
+ * to a contact shows in the bodies of all the contact's conversations, whatever their agent: such
+ * a write is 'all'.
  */
 export type WriteScope = readonly string[] | 'all';
 
@@ -21,12 +23,19 @@ type Tagged = Pick<Conversation, 'agent_uuid' | 'campaign_uuid' | 'contact'>;
 const agentTag = (uuid: string) => `agent:${uuid}`;
 const contactTag = (uuid: string) => `contact:${uuid}`;
 const campaignTag = (uuid: string) => `campaign:${uuid}`;
+/**
+ * A write's tag holds a number as the phone filter compares it (normalised); an answer's holds
+ * the fragment it was filtered by, and is touched by every number that contains it.
+ */
+const PHONE = 'phone:';
+const phoneTag = (normalised: string) => `${PHONE}${normalised}`;
 
 /** The tags of a conversation as presented (uuids in lower case, as stored). */
 export function tagsOf(conversation: Tagged): string[] {
   const tags = [contactTag(conversation.contact.uuid)];
   if (conversation.agent_uuid !== null) tags.push(agentTag(conversation.agent_uuid));
   if (conversation.campaign_uuid !== null) tags.push(campaignTag(conversation.campaign_uuid));
+  if (conversation.contact.phone_number !== null) tags.push(phoneTag(normalisePhone(conversation.contact.phone_number)));
   return tags;
 }
 
@@ -47,17 +56,22 @@ export function unionOf(scopes: WriteScope[]): WriteScope {
 
 /**
  * The tags every conversation an answer with these filters shows carries one of, so that only a
- * write whose scope holds one can change it; undefined when the filters name no agent, contact
- * or campaign. One dimension is enough: a conversation shown matches all the filters.
+ * write whose scope holds one can change it; undefined when the filters name no agent, contact,
+ * campaign or phone fragment. One dimension is enough: a conversation shown matches all the filters.
  */
 export function answerTags(filters: ConversationFilters): string[] | undefined {
   if (filters.agentUuids) return filters.agentUuids.map(agentTag);
   if (filters.contactUuid !== undefined) return [contactTag(filters.contactUuid)];
   if (filters.campaignUuid !== undefined) return [campaignTag(filters.campaignUuid)];
+  if (filters.phone !== undefined) return [phoneTag(filters.phone)];
   return undefined;
 }
 
+/** Whether a write tagged `written` may change an answer tagged `shown`: the same tag, or a number holding the fragment. */
+const reaches = (written: string, shown: string) =>
+  written === shown || (shown.startsWith(PHONE) && written.startsWith(PHONE) && written.includes(shown.slice(PHONE.length), PHONE.length));
+
 /** Whether a write of `scope` may have changed an answer tagged `tags`. */
 export function touches(scope: WriteScope, tags: readonly string[]): boolean {
-  return scope === ANY_ANSWER || scope.some((tag) => tags.includes(tag));
+  return scope === ANY_ANSWER || scope.some((written) => tags.some((shown) => reaches(written, shown)));
 }

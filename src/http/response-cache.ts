@@ -14,12 +14,12 @@ import type { DataChange } from '../db/transaction.js';
  * last JOURNAL_VERSIONS changes of each workspace with answers kept. Kept as UTF-8 bytes, which
  * are sent as they are: a string would be measured and encoded again on every send.
  *
- * An answer tagged by its route (`tagAnswer`: a list filtered to some agents, a contact or a
- * campaign) also outlives the versions whose writes cannot have changed it: this process's writes
- * note what each version may have changed (`noteChange`), and an answer is served at a later
- * version when every version in between was noted and none touches its tags. Under a steady
- * stream of writes, a list per agent would otherwise be read afresh after each one, whichever
- * agent's conversation it wrote.
+ * An answer tagged by its route (`tagAnswer`: a list filtered to some agents, a contact, a
+ * campaign or a phone fragment) also outlives the versions whose writes cannot have changed it:
+ * this process's writes note what each version may have changed (`noteChange`), and an answer is
+ * served at a later version when every version in between was noted and none touches its tags.
+ * Under a steady stream of writes, a list per agent would otherwise be read afresh after each
+ * one, whichever agent's conversation it wrote.
  *
  * Requests for an answer that is being made wait for it instead of making it again: by the same
  * argument it is the answer they would have read. On PostgreSQL a page is several round trips,
