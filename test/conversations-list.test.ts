@@ -1051,7 +1051,7 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         expect((await client.put(randomUUID(), conversationBody({ agent_uuid: agentB }))).statusCode).toBe(201);
         expect(await list(ofA)).toEqual({ body: first.body, queries: 1 });
         expect((await list(ofA1Contact)).queries).toBe(1);
-        // A list that names no agent, contact or campaign is read after every write.
+        // A list that names no agent, contact, campaign or phone fragment is read after every write.
         expect((await list({ status: 'active' })).queries).toBeGreaterThan(1);
         // A write this server did not make (another process's) may have changed anything.
         expect((await freshClient.put(randomUUID(), conversationBody({ agent_uuid: agentB }))).statusCode).toBe(201);
