@@ -968,6 +968,30 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       return { client: workspaceClient(app, ws.id, ws.subdomain, ws.token), count, close: () => app.close() };
     }
 
+    /**
+     * `countingClient`, and `list`: a list request through it, checked against an app with its own
+     * cache, which no write reaches (what a request would read afresh), with the queries it ran.
+     */
+    async function keptListClient(ws: TestWorkspace) {
+      const counting = await countingClient(ws);
+      const fresh = await buildApp({ config: { baseDomain: null }, db: t.db });
+      const freshClient = workspaceClient(fresh, ws.id, ws.subdomain, ws.token);
+      const list = async (query: Query) => {
+        counting.count.queries = 0;
+        const response = await counting.client.list(query);
+        expect(response.statusCode, response.body).toBe(200);
+        const expected = await freshClient.list(query);
+        expect(response.json()).toEqual(expected.json());
+        expect(response.headers.etag).toBe(expected.headers.etag);
+        return { body: response.json(), queries: counting.count.queries };
+      };
+      const close = async () => {
+        await counting.close();
+        await fresh.close();
+      };
+      return { client: counting.client, freshClient, list, close };
+    }
+
     it('while the data is unchanged, answers a repeated request as before and reuses totals; any write ends both', async () => {
       const ws = await t.newWorkspace();
       const bodies = Array.from({ length: 3 }, (_, i) => conversationBody({ channel: 'SMS', created_at: at(i) }));
@@ -1019,20 +1043,8 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       const b2Body = conversationBody({ agent_uuid: agentB, created_at: at(4) });
       const b2 = await create(ws, b2Body);
 
-      const { client, count, close } = await countingClient(ws);
-      // Its own cache, which no write reaches: what a request would read afresh.
-      const fresh = await buildApp({ config: { baseDomain: null }, db: t.db });
-      const freshClient = workspaceClient(fresh, ws.id, ws.subdomain, ws.token);
+      const { client, freshClient, list, close } = await keptListClient(ws);
       try {
-        const list = async (query: Query) => {
-          count.queries = 0;
-          const response = await client.list(query);
-          expect(response.statusCode, response.body).toBe(200);
-          const expected = await freshClient.list(query);
-          expect(response.json()).toEqual(expected.json());
-          expect(response.headers.etag).toBe(expected.headers.etag);
-          return { body: response.json(), queries: count.queries };
-        };
         const append = (uuid: string, content: string) =>
           client.request({ method: 'POST', url: `/api/v1/conversations/${uuid}/messages`, payload: { sender: 'AI', content } });
         const ofA = { agent_uuid: agentA };
@@ -1086,7 +1098,6 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         expect(afterLeave.body.data.total).toBe(2);
       } finally {
         await close();
-        await fresh.close();
       }
     });
 
@@ -1098,17 +1109,8 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       const boston = await create(ws, conversationBody({ contact: contact('+1 617 555 0199'), created_at: at(2) }));
       const unknown = await create(ws, conversationBody({ contact: contact(null), created_at: at(3) }));
 
-      const { client, count, close } = await countingClient(ws);
-      const fresh = await buildApp({ config: { baseDomain: null }, db: t.db });
-      const freshClient = workspaceClient(fresh, ws.id, ws.subdomain, ws.token);
+      const { client, list, close } = await keptListClient(ws);
       try {
-        const list = async (query: Query) => {
-          count.queries = 0;
-          const response = await client.list(query);
-          expect(response.statusCode, response.body).toBe(200);
-          expect(response.json()).toEqual((await freshClient.list(query)).json());
-          return { body: response.json(), queries: count.queries };
-        };
         const ofLondon = { phone: '(20) 79-46' };
         const first = await list(ofLondon);
         expect(first.body.data.data.map((c: Conversation) => c.uuid)).toEqual([london.uuid]);
@@ -1156,7 +1158,6 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         expect(afterMove.body.data.total).toBe(1);
       } finally {
         await close();
-        await fresh.close();
       }
     });
 
