@@ -19,7 +19,8 @@ export function atMost(column: string, value: number): RawBuilder<number> {
 }
 
 /** The one parameter that carries a list of ids in `idAmong`. */
-export const idListParameter = (dialect: Dialect, ids: readonly number[]): unknown => (dialect === 'sqlite' ? JSON.stringify(ids) : ids);
+export const idListParameter = (dialect: Dialect, ids: readonly number[] | readonly string[]): unknown =>
+  dialect === 'sqlite' ? JSON.stringify(ids) : ids;
 
 /**
  * `column` among `ids`, as one parameter whatever their number: one statement text to prepare
@@ -27,11 +28,20 @@ export const idListParameter = (dialect: Dialect, ids: readonly number[]): unkno
  * then looked up through the column's index.
  */
 export function idAmong(dialect: Dialect, column: string, ids: readonly number[]): RawBuilder<boolean> {
+  return among(dialect, column, ids, sql`bigint[]`);
+}
+
+/** `idAmong` for a text column, such as tokens' public ids. */
+export function textIdAmong(dialect: Dialect, column: string, ids: readonly string[]): RawBuilder<boolean> {
+  return among(dialect, column, ids, sql`text[]`);
+}
+
+function among(dialect: Dialect, column: string, ids: readonly number[] | readonly string[], arrayType: RawBuilder<unknown>) {
   const ref = sql.ref(column);
   const list = idListParameter(dialect, ids);
   return dialect === 'sqlite'
     ? sql<boolean>`${ref} in (select value from json_each(${list}))`
-    : sql<boolean>`${ref} = any(${list}::bigint[])`;
+    : sql<boolean>`${ref} = any(${list}::${arrayType})`;
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { runCompiled } from '../db/compiled.js';
+import { dialectOf } from '../db/dialect.js';
+import { idListParameter, textIdAmong } from '../db/expressions.js';
 import type { Database } from '../db/tables.js';
 import { nowSeconds } from '../shared/time.js';
 import { issueToken } from './token.js';
@@ -46,9 +48,9 @@ export async function revokeToken(db: Kysely<Database>, publicId: string): Promi
 /** The owners of the active tokens among `publicIds`, by public id, in one statement (see `bearerAuth`). */
 export async function findActiveTokens(db: Kysely<Database>, publicIds: readonly string[]): Promise<Map<string, TokenOwner>> {
   // Every API request runs it. Each id once: the requests of a batch mostly share one token.
-  // Named by the list's length, which the batch size bounds.
   const ids = [...new Set(publicIds)];
-  const rows = await runCompiled(db, `active tokens ${ids.length}`, ids, () =>
+  const dialect = dialectOf(db);
+  const rows = await runCompiled(db, 'active tokens', [idListParameter(dialect, ids)], () =>
     db
       .selectFrom('api_tokens')
       .innerJoin('workspaces', 'workspaces.id', 'api_tokens.workspace_id')
@@ -59,7 +61,7 @@ export async function findActiveTokens(db: Kysely<Database>, publicIds: readonly
         'api_tokens.secret_hash',
         'workspaces.data_version',
       ])
-      .where('api_tokens.public_id', 'in', ids)
+      .where(textIdAmong(dialect, 'api_tokens.public_id', ids))
       .where('api_tokens.revoked_at', 'is', null),
   );
   return new Map(
