@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
  * second for as long as the writes went on. So once the log holds `RESTART_FRAMES` frames, the
  * worker follows a PASSIVE checkpoint that copied all it found with a RESTART one, after which the
  * next writer starts the log over. That one takes the write lock, but waits neither for it nor
- * for readers still on the log (it is tried again on the next tick), and keeps the server's
+ * for readers still on the log (it is tried again soon after), and keeps the server's
  * writes waiting only while it copies what was committed since the PASSIVE one ended.
  */
 
@@ -27,6 +27,12 @@ const CHECKPOINT_INTERVAL_MS = 250;
  * 22 ms, since each RESTART syncs the database file while writes wait.
  */
 export const RESTART_FRAMES = 8192;
+/**
+ * A RESTART that found the write lock taken is tried again this soon, up to this many times in a
+ * row: under writes that never paused, waiting for the next tick let the log reach 59 MB.
+ */
+const RESTART_RETRY_MS = 5;
+const RESTART_QUICK_RETRIES = 20;
 
 /** The log size at which the server's own connection checkpoints again if the worker is gone: SQLite's default. */
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 1000;
@@ -36,19 +42,31 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const SQLite = require(workerData.driver);
 const db = new SQLite(workerData.file);
-// Never waits for a lock: a checkpoint that cannot have one now answers busy and runs next tick.
+// Never waits for a lock: a checkpoint that cannot have one now answers busy instead.
 db.pragma('busy_timeout = 0');
+let timer;
+let quickRetries = 0;
 const checkpoint = () => {
+  let next = workerData.intervalMs;
   try {
     const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (log >= workerData.restartFrames && checkpointed === log) db.pragma('wal_checkpoint(RESTART)');
+    if (log >= workerData.restartFrames && checkpointed === log) {
+      const [{ busy }] = db.pragma('wal_checkpoint(RESTART)');
+      // Busy: the server was writing just then. Its writes are short, so a retry soon after
+      // usually finds the lock free; a reader that keeps the log longer waits for the next tick.
+      if (busy && quickRetries < workerData.quickRetries) {
+        quickRetries++;
+        next = workerData.retryMs;
+      } else quickRetries = 0;
+    }
   } catch (error) {
     if (!String(error.code).startsWith('SQLITE_BUSY')) throw error;
   }
+  timer = setTimeout(checkpoint, next);
 };
-const timer = setInterval(checkpoint, workerData.intervalMs);
+timer = setTimeout(checkpoint, workerData.intervalMs);
 parentPort.on('message', () => {
-  clearInterval(timer);
+  clearTimeout(timer);
   db.close();
   parentPort.close();
 });
@@ -67,7 +85,14 @@ export function startCheckpointer(file: string, onExit: (error?: Error) => void)
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: RESTART_FRAMES },
+    workerData: {
+      file,
+      driver,
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      restartFrames: RESTART_FRAMES,
+      retryMs: RESTART_RETRY_MS,
+      quickRetries: RESTART_QUICK_RETRIES,
+    },
   });
   // It must never keep the process alive on its own.
   worker.unref();
