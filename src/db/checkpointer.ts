@@ -52,8 +52,8 @@ const checkpoint = () => {
     const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
     if (log >= workerData.restartFrames && checkpointed === log) {
       const [{ busy }] = db.pragma('wal_checkpoint(RESTART)');
-      // Busy: the server was writing just then. Its writes are short, so a retry soon after
-      // usually finds the lock free; a reader that keeps the log longer waits for the next tick.
+      // Busy: a write, or a reader still on the log, was in the way. The server's are short, so
+      // a retry soon after usually gets through; past the quick retries, the next tick tries.
       if (busy && quickRetries < workerData.quickRetries) {
         quickRetries++;
         next = workerData.retryMs;
