@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../src/app.js';
+import { expect, it } from 'vitest';
 import { RESTART_FRAMES } from '../src/db/checkpointer.js';
-import { createToken } from '../src/tokens/repository.js';
-import { createWorkspace } from '../src/workspaces/repository.js';
-import { type TestWorkspace, workspaceClient } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/databases.js';
+import { describeEachDialect } from './helpers/app.js';
 import { conversationBody } from './helpers/fixtures.js';
 
 /**
@@ -20,50 +16,37 @@ import { conversationBody } from './helpers/fixtures.js';
 const FRAME_BYTES = 4096 + 24;
 const WRITES = 4000;
 
-describe('the SQLite write-ahead log [sqlite]', () => {
-  let database: TestDatabase;
-  let app: App;
-  let ws: TestWorkspace;
-  let log: string;
+describeEachDialect(
+  'the write-ahead log',
+  (t) => {
+    it('stays bounded under writes that never pause, and keeps every one of them', async () => {
+      const ws = await t.newWorkspace();
+      const log = `${t.database.url.slice('sqlite:'.length)}-wal`;
+      const uuid = randomUUID();
+      expect((await ws.put(uuid, conversationBody())).statusCode).toBe(201);
+      const url = `/api/v1/conversations/${uuid}/messages`;
+      const bound = 2 * RESTART_FRAMES * FRAME_BYTES;
+      // The frames in the log, asked of a checkpoint that does nothing (SQLite's NOOP mode).
+      const framesInLog = async () => (await sql<{ log: number }>`pragma wal_checkpoint(noop)`.execute(t.db)).rows[0]!.log;
+      let frames = await framesInLog();
+      let appended = 0;
+      let largest = 0;
+      for (let i = 0; i < WRITES; i++) {
+        const res = await ws.request({ method: 'POST', url, payload: { sender: 'AI', content: `m${i}` } });
+        expect(res.statusCode, res.body).toBe(201);
+        const now = await framesInLog();
+        // Fewer frames than before: the log started over, and holds only what came since.
+        appended += now >= frames ? now - frames : now;
+        frames = now;
+        largest = Math.max(largest, statSync(log).size);
+      }
+      // Had the log never started over, these writes would have grown it past the bound.
+      expect(appended * FRAME_BYTES).toBeGreaterThan(bound);
+      expect(largest).toBeLessThan(bound);
 
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    log = `${database.url.slice('sqlite:'.length)}-wal`;
-    app = await buildApp({ config: { baseDomain: null }, db: database.db });
-    const workspace = await createWorkspace(database.db, 'wal', 'wal');
-    const { token } = await createToken(database.db, workspace.id, 'test');
-    ws = workspaceClient(app, workspace.id, workspace.subdomain, token);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-  });
-
-  it('stays bounded under writes that never pause, and keeps every one of them', async () => {
-    const uuid = randomUUID();
-    expect((await ws.put(uuid, conversationBody())).statusCode).toBe(201);
-    const url = `/api/v1/conversations/${uuid}/messages`;
-    const bound = 2 * RESTART_FRAMES * FRAME_BYTES;
-    // The frames in the log, asked of a checkpoint that does nothing (SQLite's NOOP mode).
-    const framesInLog = async () => (await sql<{ log: number }>`pragma wal_checkpoint(noop)`.execute(database.db)).rows[0]!.log;
-    let frames = await framesInLog();
-    let appended = 0;
-    let largest = 0;
-    for (let i = 0; i < WRITES; i++) {
-      const res = await ws.request({ method: 'POST', url, payload: { sender: 'AI', content: `m${i}` } });
-      expect(res.statusCode, res.body).toBe(201);
-      const now = await framesInLog();
-      // Fewer frames than before: the log started over, and holds only what came since.
-      appended += now >= frames ? now - frames : now;
-      frames = now;
-      largest = Math.max(largest, statSync(log).size);
-    }
-    // Had the log never started over, these writes would have grown it past the bound.
-    expect(appended * FRAME_BYTES).toBeGreaterThan(bound);
-    expect(largest).toBeLessThan(bound);
-
-    const page = await ws.request({ method: 'GET', url: `${url}?per_page=1` });
-    expect(page.json().data.total).toBe(WRITES);
-  }, 120_000);
-});
+      const page = await ws.request({ method: 'GET', url: `${url}?per_page=1` });
+      expect(page.json().data.total).toBe(WRITES);
+    }, 120_000);
+  },
+  { dialects: ['sqlite'] },
+);

@@ -53,12 +53,18 @@ export function workspaceClient(app: App, id: number, subdomain: string, token: 
   };
 }
 
+export interface SuiteOptions {
+  baseDomain?: string;
+  /** Only these dialects, for what one alone has (SQLite's write-ahead log). Default: both. */
+  dialects?: Dialect[];
+}
+
 /**
  * Declares the same suite once per dialect, each on a fresh database of its own. Without a
  * reachable PostgreSQL (and only outside CI, see global-setup.ts) its half is skipped.
  */
-export function describeEachDialect(name: string, body: (t: TestContext) => void, options: { baseDomain?: string } = {}) {
-  for (const dialect of DIALECTS) {
+export function describeEachDialect(name: string, body: (t: TestContext) => void, options: SuiteOptions = {}) {
+  for (const dialect of options.dialects ?? DIALECTS) {
     // Skipped only when global setup found no PostgreSQL outside CI and said so loudly.
     describe.skipIf(dialect === 'postgres' && !postgresAvailable())(`${name} [${dialect}]`, () => {
       const t = { dialect } as TestContext;
