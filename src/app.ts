@@ -14,6 +14,7 @@ import { normaliseQuery } from './http/query-hooks.js';
 import { ResponseCache } from './http/response-cache.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { installSecurity } from './http/security.js';
+import { takeTurns } from './http/turns.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messageRoutes } from './messages/routes.js';
 import { createMetrics, installMetrics, instrumentDatabase, queryTimers } from './metrics/metrics.js';
@@ -53,6 +54,8 @@ export async function buildApp({ config, db: database, writeThread, logger = fal
   app.setValidatorCompiler(createValidatorCompiler());
 
   installErrorHandling(app);
+  // Before any other hook, authentication's included: a request waiting its turn has read nothing yet.
+  takeTurns(app);
   refuseWhileClosing(app);
   // JSON is the only body the API takes; Fastify's default text/plain parser would let other bodies reach validation.
   app.removeContentTypeParser('text/plain');
