@@ -4,7 +4,6 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import { analyticsRoutes } from './analytics/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
-import { dialectOf } from './db/dialect.js';
 import type { Database } from './db/tables.js';
 import { bearerAuth } from './http/auth.js';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.js';
@@ -37,17 +36,6 @@ export interface AppOptions {
 }
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
-/**
- * A turn's work on SQLite (see http/turns.ts): one or two phone fragments, a dozen kept answers.
- * Measured under 50 clients asking for phone fragments with the benchmark's writer: its p99 0.6 s,
- * against 1.3 s with 8 requests a turn and 1.9 s with no limit, the reads' as fast.
- */
-const TURN_BUDGET_MS = 3;
-/**
- * On PostgreSQL (see http/turns.ts): four shapes measured with 8, with the budget and with no
- * limit; 8 moved none beyond the noise, the budget served contacts' lists a quarter slower.
- */
-const REQUESTS_PER_TURN = 8;
 
 /** The whole HTTP application, ready for `inject` or `listen`; it never listens by itself. */
 export async function buildApp({ config, db: database, writeThread, logger = false }: AppOptions) {
@@ -67,7 +55,7 @@ export async function buildApp({ config, db: database, writeThread, logger = fal
 
   installErrorHandling(app);
   // Before any other hook, authentication's included: a request waiting its turn has read nothing yet.
-  takeTurns(app, dialectOf(db) === 'sqlite' ? { budgetMs: TURN_BUDGET_MS } : { requests: REQUESTS_PER_TURN });
+  takeTurns(app);
   refuseWhileClosing(app);
   // JSON is the only body the API takes; Fastify's default text/plain parser would let other bodies reach validation.
   app.removeContentTypeParser('text/plain');
