@@ -19,20 +19,15 @@ const REQUESTS_PER_TURN = 8;
  * let the listener keep up while the requests are served.
  */
 export function takeTurns(app: FastifyInstance) {
+  // Holds requests exactly while a release is scheduled: the first one in schedules it.
   const waiting: (() => void)[] = [];
-  let scheduled = false;
   // Runs in the loop's check phase: scheduled again from there, it waits for the next turn's poll, which accepts.
   const release = () => {
     const starting = waiting.splice(0, REQUESTS_PER_TURN);
-    scheduled = waiting.length > 0;
-    if (scheduled) setImmediate(release);
+    if (waiting.length > 0) setImmediate(release);
     for (const start of starting) start();
   };
   app.addHook('onRequest', (_request, _reply, done) => {
-    waiting.push(done);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(release);
-    }
+    if (waiting.push(done) === 1) setImmediate(release);
   });
 }
