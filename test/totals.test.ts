@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { importNdjson } from '../src/bulk/import.js';
 import * as indexPhoneSuffixes from '../src/db/migrations/2026-11-26T140000-index-phone-suffixes.js';
+import * as keepNewestPerPhoneSuffix from '../src/db/migrations/2026-11-27T220000-keep-newest-conversation-per-phone-suffix.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
@@ -115,31 +116,44 @@ describeEachDialect('campaign filter after call changes', (t) => {
   });
 });
 
-describeEachDialect('phone fragment totals after writes', (t) => {
-  it('stay exact as conversations are added, moved to other contacts and their contacts renumbered, in this workspace or another', async () => {
+describeEachDialect('phone fragment pages after writes', (t) => {
+  it('stay exact, totals and order, as conversations are added, moved to other contacts, re-dated and their contacts renumbered, in this workspace or another', async () => {
     const ws = await t.newWorkspace();
     const other = await t.newWorkspace();
     const next = random(20261126);
     const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
     const NUMBERS = ['+44 7700 900111', '+44 7700 900222', '+1 555 0100', '+1 (555) 7700', '+90 532 0100 44', null];
     const FRAGMENTS = ['7700', '555', '0100', '44', '900', '532 0100'];
+    // Few times, so that many conversations share one and their order falls to the order they were made in.
+    const TIMES = ['2024-03-01T10:00:00Z', '2024-03-02T10:00:00Z', '2024-03-03T10:00:00Z'];
     const phones = new Map<string, string | null>();
     const contactOf = new Map<string, string>();
+    const createdAt = new Map<string, string>();
+    /** Each conversation's place in the order they were made in, which breaks ties of `created_at`. */
+    const made = new Map<string, number>();
+    const noteMade = (uuid: string) => made.has(uuid) || made.set(uuid, made.size);
 
     const put = async (workspace: TestWorkspace, uuid: string, contact: string, status = 'Active') => {
-      const response = await workspace.put(uuid, minimalBody({ contact: { uuid: contact, phone_number: phones.get(contact) }, status }));
+      const body = minimalBody({ contact: { uuid: contact, phone_number: phones.get(contact) }, status, created_at: createdAt.get(uuid) });
+      const response = await workspace.put(uuid, body);
       expect(response.statusCode, response.body).toBeLessThan(300);
     };
-    const expectPhoneTotals = async (step: number) => {
+    const uuidsOf = (response: { json(): { data: { data: { uuid: string }[] } } }) => response.json().data.data.map((c) => c.uuid);
+    const expectPhonePages = async (step: number) => {
       for (const fragment of FRAGMENTS) {
         const digits = fragment.replaceAll(' ', '');
-        const expected = [...contactOf].filter(([, contact]) => phones.get(contact)?.replace(/\D/g, '').includes(digits));
-        const { data } = (await ws.list({ phone: fragment, per_page: 100 })).json();
-        expect({ step, fragment, total: data.total, uuids: data.data.map((c: { uuid: string }) => c.uuid).sort() }).toEqual({
+        const expected = [...contactOf]
+          .filter(([, contact]) => phones.get(contact)?.replace(/\D/g, '').includes(digits))
+          .map(([uuid]) => uuid)
+          .sort((a, b) => createdAt.get(b)!.localeCompare(createdAt.get(a)!) || made.get(b)! - made.get(a)!);
+        const whole = await ws.list({ phone: fragment, per_page: 100 });
+        const pages = [1, 2].map(async (page) => uuidsOf(await ws.list({ phone: fragment, per_page: 2, page })));
+        expect({ step, fragment, total: whole.json().data.total, uuids: uuidsOf(whole), pages: await Promise.all(pages) }).toEqual({
           step,
           fragment,
           total: expected.length,
-          uuids: expected.map(([uuid]) => uuid).sort(),
+          uuids: expected,
+          pages: [expected.slice(0, 2), expected.slice(2, 4)],
         });
       }
     };
@@ -147,14 +161,16 @@ describeEachDialect('phone fragment totals after writes', (t) => {
     for (let step = 0; step < 50; step++) {
       const conversations = [...contactOf.keys()];
       const contacts = [...phones.keys()];
-      const action = conversations.length < 3 ? 0 : Math.floor(next() * 6);
+      const action = conversations.length < 3 ? 0 : Math.floor(next() * 7);
       if (action === 0 || action === 1) {
         // A new conversation, with a new contact or one already known.
         const contact = action === 0 ? randomUUID() : pick(contacts);
         if (action === 0) phones.set(contact, pick(NUMBERS));
         const uuid = randomUUID();
+        createdAt.set(uuid, pick(TIMES));
         await put(ws, uuid, contact);
         contactOf.set(uuid, contact);
+        noteMade(uuid);
       } else if (action === 2) {
         // A conversation given another contact.
         const uuid = pick(conversations);
@@ -170,6 +186,11 @@ describeEachDialect('phone fragment totals after writes', (t) => {
         const uuid = pick(conversations);
         const status = pick(STATUSES);
         expect((await ws.request({ method: 'PATCH', url: `/api/v1/conversations/${uuid}`, payload: { status } })).statusCode).toBe(200);
+      } else if (action === 5) {
+        // A conversation re-dated.
+        const uuid = pick(conversations);
+        createdAt.set(uuid, pick(TIMES));
+        await put(ws, uuid, contactOf.get(uuid)!);
       } else {
         // Another workspace's conversations, numbered alike, take ids in between and never count here.
         const contact = randomUUID();
@@ -177,7 +198,7 @@ describeEachDialect('phone fragment totals after writes', (t) => {
         await put(other, randomUUID(), contact);
         phones.delete(contact);
       }
-      await expectPhoneTotals(step);
+      await expectPhonePages(step);
     }
 
     // An import's new conversations, and a line that moves one to a renumbered contact.
@@ -189,35 +210,80 @@ describeEachDialect('phone fragment totals after writes', (t) => {
       { uuid: randomUUID(), contact: renumbered },
       { uuid: moved!, contact: renumbered },
     ];
+    for (const { uuid } of lines) if (!createdAt.has(uuid)) createdAt.set(uuid, pick(TIMES));
     const imported = await importNdjson(
       t.db,
       ws.id,
       (async function* () {
         for (const { uuid, contact } of lines) {
           const body = conversationBody();
-          yield JSON.stringify({ uuid, ...body, contact: { ...body.contact, uuid: contact, phone_number: phones.get(contact) } });
+          const contactBody = { ...body.contact, uuid: contact, phone_number: phones.get(contact) };
+          yield JSON.stringify({ uuid, ...body, created_at: createdAt.get(uuid), contact: contactBody });
         }
       })(),
     );
     expect(imported).toMatchObject({ imported: 3, rejected: [] });
-    for (const { uuid, contact } of lines) contactOf.set(uuid, contact);
-    await expectPhoneTotals(50);
+    for (const { uuid, contact } of lines) {
+      contactOf.set(uuid, contact);
+      noteMade(uuid);
+    }
+    await expectPhonePages(50);
   });
 });
 
-describeEachDialect('phone fragment totals after an upgrade', (t) => {
-  it('count the conversations written before the migration that indexes phone suffixes', async () => {
+describeEachDialect("a phone fragment's first page", (t) => {
+  it('follows the newest conversation of each contact as conversations are added, re-dated and moved', async () => {
     const ws = await t.newWorkspace();
-    for (const phone_number of ['+44 7700 900111', '+44 7700 900222', '+1 555 0100']) {
-      expect((await ws.put(randomUUID(), minimalBody({ contact: { uuid: randomUUID(), phone_number } }))).statusCode).toBe(201);
-    }
-    await indexPhoneSuffixes.down(t.db as Kysely<unknown>);
-    await indexPhoneSuffixes.up(t.db as Kysely<unknown>);
-    expect(await totalOf(ws, { phone: '7700' })).toBe(2);
-    expect((await ws.put(randomUUID(), minimalBody({ contact: { uuid: randomUUID(), phone_number: '07700 900333' } }))).statusCode).toBe(
-      201,
-    );
-    expect(await totalOf(ws, { phone: '7700' })).toBe(3);
+    const contacts = ['+44 7700 900111', '+44 7700 900222', '+44 7700 900333'].map((phone_number) => ({
+      uuid: randomUUID(),
+      phone_number,
+    }));
+    const [a, b, c] = contacts.map(() => randomUUID());
+    const put = async (uuid: string, contact: (typeof contacts)[number], day: number) =>
+      expect((await ws.put(uuid, minimalBody({ contact, created_at: `2024-03-0${day}T10:00:00Z` }))).statusCode).toBeLessThan(300);
+    const firstPage = async () => (await ws.list({ phone: '7700', per_page: 1 })).json().data.data.map((c: { uuid: string }) => c.uuid);
+
+    await put(a!, contacts[0]!, 3);
+    await put(b!, contacts[1]!, 2);
+    await put(c!, contacts[2]!, 1);
+    expect(await firstPage()).toEqual([a]);
+    // Its contact's newest is now older than the others'.
+    await put(a!, contacts[0]!, 1);
+    expect(await firstPage()).toEqual([b]);
+    // Moved to a contact without any: the one it left has none now, the one it joined has it.
+    await put(b!, contacts[0]!, 2);
+    await put(a!, contacts[0]!, 1);
+    expect(await firstPage()).toEqual([b]);
+    await put(b!, contacts[2]!, 2);
+    expect(await firstPage()).toEqual([b]);
+    await put(c!, contacts[1]!, 4);
+    expect(await firstPage()).toEqual([c]);
+  });
+});
+
+describeEachDialect('phone fragment pages after an upgrade', (t) => {
+  it('count and order the conversations written before the migrations that index phone suffixes and keep their newest', async () => {
+    const ws = await t.newWorkspace();
+    const uuids: string[] = [];
+    const put = async (phone_number: string, created_at: string) => {
+      const uuid = randomUUID();
+      expect((await ws.put(uuid, minimalBody({ contact: { uuid: randomUUID(), phone_number }, created_at }))).statusCode).toBe(201);
+      uuids.push(uuid);
+    };
+    const phonePage = async () => (await ws.list({ phone: '7700', per_page: 2 })).json().data;
+    await put('+44 7700 900111', '2024-03-02T10:00:00Z');
+    await put('+44 7700 900222', '2024-03-01T10:00:00Z');
+    await put('+1 555 0100', '2024-03-03T10:00:00Z');
+    await put('+44 7700 900444', '2024-03-01T10:00:00Z');
+    // Down the later migration, which rebuilds the suffixes as the earlier one made them; then both up again.
+    const db = t.db as Kysely<unknown>;
+    await keepNewestPerPhoneSuffix.down(db);
+    await indexPhoneSuffixes.down(db);
+    await indexPhoneSuffixes.up(db);
+    await keepNewestPerPhoneSuffix.up(db);
+    expect(await phonePage()).toMatchObject({ total: 3, data: [{ uuid: uuids[0] }, { uuid: uuids[3] }] });
+    await put('07700 900333', '2024-03-01T12:00:00Z');
+    expect(await phonePage()).toMatchObject({ total: 4, data: [{ uuid: uuids[0] }, { uuid: uuids[4] }] });
   });
 });
 

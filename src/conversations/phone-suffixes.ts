@@ -40,6 +40,20 @@ export function phoneMatches(db: Kysely<Database>, workspaceId: number, phone: s
     .where(sql<boolean>`${foundInRest} = 0`);
 }
 
+/**
+ * The `count` contacts a fragment matches whose newest conversations come first in the list's
+ * default order: the contacts of its first `count` conversations in that order are among them
+ * (see the migration that keeps each contact's newest). Contacts without conversations are left out.
+ */
+export function newestPhoneContacts(db: Kysely<Database>, workspaceId: number, phone: string, count: number) {
+  return phoneMatches(db, workspaceId, phone)
+    .where('s.newest_id', 'is not', null)
+    .select('s.contact_id')
+    .orderBy('s.newest_created_at', 'desc')
+    .orderBy('s.newest_id', 'desc')
+    .limit(count);
+}
+
 /** Up to this many contacts matched by a phone fragment are listed in the queries. */
 const LISTED_PHONE_CONTACTS = 5_000;
 

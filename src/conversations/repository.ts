@@ -8,7 +8,7 @@ import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { touchConversation } from './touch.js';
-import { listPhoneContacts, phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
+import { listPhoneContacts, newestPhoneContacts, phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
 /** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
@@ -47,6 +47,8 @@ interface ResolvedFilters extends Pick<
 > {
   /** PostgreSQL: the contacts a phone fragment matches, when few enough to list (see `listPhoneContacts`). */
   phoneContactIds?: number[];
+  /** Only this many of the phone fragment's contacts, those with the newest conversations (see `newestPhoneContacts`). */
+  phoneNewest?: number;
   /** Several agents, looked up; one agent is `agentUuid`, compared inside the statements. */
   agentIds?: number[];
   agentUuid?: string;
@@ -135,7 +137,13 @@ function matching(db: Kysely<Database>, workspaceId: number, f: ResolvedFilters)
     query = table ? query.where(column, operator, idOfUuid(db, table, workspaceId, value as string)) : query.where(column, operator, value);
   }
   if (f.phoneContactIds !== undefined) query = query.where(idAmong(dialectOf(db), 'c.contact_id', f.phoneContactIds));
-  if (f.phone !== undefined) query = query.where('c.contact_id', 'in', phoneMatches(db, workspaceId, f.phone).select('s.contact_id'));
+  if (f.phone !== undefined) {
+    const contacts =
+      f.phoneNewest === undefined
+        ? phoneMatches(db, workspaceId, f.phone).select('s.contact_id')
+        : newestPhoneContacts(db, workspaceId, f.phone, f.phoneNewest);
+    query = query.where('c.contact_id', 'in', contacts);
+  }
   return query;
 }
 
@@ -171,8 +179,9 @@ function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters
     parameters.push(idListParameter(dialect, f.phoneContactIds));
   }
   if (f.phone !== undefined) {
-    shape += 'phone';
+    shape += f.phoneNewest === undefined ? 'phone' : 'phone newest';
     parameters.push(...phoneMatchParameters(workspaceId, f.phone));
+    if (f.phoneNewest !== undefined) parameters.push(f.phoneNewest);
   }
   return { shape, parameters };
 }
@@ -296,14 +305,18 @@ async function workspaceSize(db: Kysely<Database>, workspaceId: number): Promise
 
 /**
  * How many rows of the sort order to walk for a page of a phone fragment (asked alone) matched by
- * a good share of the workspace, checking each row's contact as it goes, instead of gathering
- * every match and sorting them: a common fragment (a country or area code) matches tens of
- * thousands of conversations, and a page of them turns up within a few hundred rows. The window is
- * thrice the rows a page should need if matches are spread evenly, and bounds the walk when they
- * are not. Undefined when gathering is cheaper: when the window is longer than the matches are
- * many. A walk stops at its page, a third of the way in on average, but a walked row costs about
- * thrice a gathered match (a look-up of its contact); measured on the benchmark's million
- * conversations, the two broke even near 7,000 matches; this rule switches at 6,800 for a first page.
+ * a good share of the workspace, checking each row's contact as it goes, instead of reading the
+ * page from the matches: a common fragment (a country or area code) matches tens of thousands of
+ * conversations, and a page of them turns up within a few hundred rows. The window is thrice the
+ * rows a page should need if matches are spread evenly, and bounds the walk when they are not.
+ * Undefined when reading from the matches is cheaper, measured on the benchmark's million
+ * conversations:
+ * - for a page `newestPhoneContacts` answers, when the window is over a thirtieth of the matches:
+ *   a walked row (a look-up of its contact) cost about thirty times a match of the fragment's
+ *   range, read once per contact; the two broke even near 35,000 matches for a first page;
+ * - for any other page, gathered, when the window is longer than the matches are many: a walk
+ *   stops a third of the way in on average, but a walked row costs about thrice a gathered match;
+ *   the two broke even near 7,000 matches.
  */
 async function phoneWalk(
   db: Kysely<Database>,
@@ -316,8 +329,16 @@ async function phoneWalk(
   if (total <= 100) return undefined;
   const everything = await workspaceSize(db, workspaceId);
   const window = Math.ceil((3 * (page.offset + page.limit) * everything) / total) + 100;
-  return window < total ? { phone, window } : undefined;
+  const pays = byNewestContacts(page) ? window * 30 < total : window < total;
+  return pays ? { phone, window } : undefined;
 }
+
+/** How deep a page `newestPhoneContacts` answers may go: it reads that many contacts' conversations. */
+const NEWEST_CONTACTS_DEPTH = 1_000;
+
+/** Whether a page of a phone fragment asked alone is read through its contacts with the newest conversations. */
+const byNewestContacts = (page: PageRequest) =>
+  page.sortBy === 'created_at' && page.sortDir === 'desc' && !page.after && page.offset + page.limit <= NEWEST_CONTACTS_DEPTH;
 
 /**
  * A phone fragment whose own total is small bounds the matches of any filters it comes with:
@@ -429,9 +450,10 @@ export async function listConversations(
   if (!rows) {
     const walk = phoneAlone === undefined ? undefined : await phoneWalk(db, workspaceId, phoneAlone, total, page);
     rows = walk && (await pageOfMatches(db, workspaceId, { walk }, page));
-    // A walk that found less than a page ran out of window, not of matches: the page is then gathered.
+    // A walk that found less than a page ran out of window, not of matches: the page is then read from the matches.
     if (!rows || rows.length < page.limit) {
-      const f = await resolve();
+      const f =
+        phoneAlone !== undefined && byNewestContacts(page) ? { phone: phoneAlone, phoneNewest: page.offset + page.limit } : await resolve();
       rows = f ? await pageOfMatches(db, workspaceId, { filters: f }, page) : [];
     }
   }

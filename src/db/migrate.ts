@@ -12,6 +12,7 @@ import * as indexCountsByAgent from './migrations/2026-11-26T020000-index-counts
 import * as deferrableConversationReferences from './migrations/2026-11-26T060000-deferrable-conversation-references.js';
 import * as addPhoneTotalMarks from './migrations/2026-11-26T080000-add-phone-total-marks.js';
 import * as indexPhoneSuffixes from './migrations/2026-11-26T140000-index-phone-suffixes.js';
+import * as keepNewestPerPhoneSuffix from './migrations/2026-11-27T220000-keep-newest-conversation-per-phone-suffix.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T060000-deferrable-conversation-references': deferrableConversationReferences,
   '2026-11-26T080000-add-phone-total-marks': addPhoneTotalMarks,
   '2026-11-26T140000-index-phone-suffixes': indexPhoneSuffixes,
+  '2026-11-27T220000-keep-newest-conversation-per-phone-suffix': keepNewestPerPhoneSuffix,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema

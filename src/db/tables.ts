@@ -133,6 +133,9 @@ export interface ContactPhoneSuffixesTable {
   contact_id: number;
   /** How many conversations the contact has. */
   conversations: number;
+  /** The contact's newest conversation in the list's default order (`created_at`, then id); NULL while it has none. */
+  newest_created_at: EpochSeconds | null;
+  newest_id: number | null;
 }
 
 /** Conversations per campaign, kept by triggers like the counts above. */
