@@ -13,9 +13,9 @@ import * as indexPhoneSuffixes from './2026-11-26T140000-index-phone-suffixes.js
  * every match (measured on the benchmark's million conversations, 1,000–7,000 matches: 1.85 ms
  * a page gathered, 0.24 ms this way).
  *
- * Kept by the same triggers as the counts, rewritten here: an insert compares, and a conversation
- * moved, re-dated or deleted looks its contact's newest up again through the contact's index.
- * Down rebuilds the table as the migration that made it left it.
+ * Kept by the same triggers as the counts, rewritten here: the contact's newest is looked up again
+ * through the contact's index when a conversation is added (on SQLite, compared instead), moved,
+ * re-dated or deleted. Down rebuilds the table as the migration that made it left it.
  */
 
 /** The six triggers of the migration that made the table, by the same names (its `down` drops them by name). */
