@@ -77,15 +77,19 @@ export async function listPhoneContacts(db: Kysely<Database>, workspaceId: numbe
 
 /**
  * How many conversations of the workspace have a contact whose number contains `phone`; on
- * PostgreSQL also the contacts it matches, as `listPhoneContacts` gives them. Both come from one
- * pass over the fragment's range, which the sum reads whole anyway: listing them apart read it twice.
+ * PostgreSQL, when `withContacts`, also the contacts it matches, as `listPhoneContacts` gives
+ * them. Both come from one pass over the fragment's range, which the sum reads whole anyway:
+ * listing them apart read it twice. Without them for a fragment asked alone in the default order,
+ * whose page takes none (read through `newestPhoneContacts`, or walked): a common fragment's list
+ * was built over tens of thousands of contacts only to be dropped as too long.
  */
 export async function phoneTotalAndContacts(
   db: Kysely<Database>,
   workspaceId: number,
   phone: string,
+  withContacts: boolean,
 ): Promise<{ total: number; contactIds?: number[] | null }> {
-  if (dialectOf(db) === 'sqlite') {
+  if (dialectOf(db) === 'sqlite' || !withContacts) {
     const [row] = await runCompiled(db, 'phone total', phoneMatchParameters(workspaceId, phone), () =>
       phoneMatches(db, workspaceId, phone).select((eb) => eb.fn.sum<number | null>('s.conversations').as('total')),
     );

@@ -419,7 +419,7 @@ export async function listConversations(
   if (total === undefined && filters.phone !== undefined) {
     // A fragment's total, summed from its contacts' counts, is the total when it is the only
     // filter, and bounds it when it is not.
-    const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone);
+    const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone, phoneAlone === undefined || !byNewestContacts(page));
     const bound = summed.total;
     phoneContacts = summed.contactIds;
     if (phoneAlone !== undefined || bound === 0) total = bound;
