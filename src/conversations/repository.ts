@@ -324,19 +324,20 @@ async function phoneWalk(
   phone: string,
   total: number,
   page: PageRequest,
+  againstNewestContacts: boolean,
 ): Promise<PhoneWalk | undefined> {
   // The window is never under 100 rows: too few matches for a walk to pay, whatever the workspace's size.
   if (total <= 100) return undefined;
   const everything = await workspaceSize(db, workspaceId);
   const window = Math.ceil((3 * (page.offset + page.limit) * everything) / total) + 100;
-  const pays = byNewestContacts(page) ? window * 30 < total : window < total;
+  const pays = againstNewestContacts ? window * 30 < total : window < total;
   return pays ? { phone, window } : undefined;
 }
 
 /** How deep a page `newestPhoneContacts` answers may go: it reads that many contacts' conversations. */
 const NEWEST_CONTACTS_DEPTH = 1_000;
 
-/** Whether a page of a phone fragment asked alone is read through its contacts with the newest conversations. */
+/** Whether a page of a phone fragment asked alone is read through its contacts with the newest conversations (or walked). */
 const byNewestContacts = (page: PageRequest) =>
   page.sortBy === 'created_at' && page.sortDir === 'desc' && !page.after && page.offset + page.limit <= NEWEST_CONTACTS_DEPTH;
 
@@ -408,6 +409,8 @@ export async function listConversations(
 ): Promise<ConversationPage> {
   const phoneAlone = Object.entries(filters).every(([name, value]) => name === 'phone' || value === undefined) ? filters.phone : undefined;
   const counted = countedTotal(db, workspaceId, dataVersion, filters);
+  // A page read through the fragment's contacts with the newest conversations, unless walked.
+  const newestContacts = phoneAlone !== undefined && byNewestContacts(page);
 
   // Resolved only when needed: a page walked for a fragment whose total is known needs none of it.
   let resolved: ResolvedFilters | null | undefined;
@@ -419,7 +422,7 @@ export async function listConversations(
   if (total === undefined && filters.phone !== undefined) {
     // A fragment's total, summed from its contacts' counts, is the total when it is the only
     // filter, and bounds it when it is not.
-    const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone, phoneAlone === undefined || !byNewestContacts(page));
+    const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone, !newestContacts);
     const bound = summed.total;
     phoneContacts = summed.contactIds;
     if (phoneAlone !== undefined || bound === 0) total = bound;
@@ -448,12 +451,11 @@ export async function listConversations(
   }
 
   if (!rows) {
-    const walk = phoneAlone === undefined ? undefined : await phoneWalk(db, workspaceId, phoneAlone, total, page);
+    const walk = phoneAlone === undefined ? undefined : await phoneWalk(db, workspaceId, phoneAlone, total, page, newestContacts);
     rows = walk && (await pageOfMatches(db, workspaceId, { walk }, page));
     // A walk that found less than a page ran out of window, not of matches: the page is then read from the matches.
     if (!rows || rows.length < page.limit) {
-      const f =
-        phoneAlone !== undefined && byNewestContacts(page) ? { phone: phoneAlone, phoneNewest: page.offset + page.limit } : await resolve();
+      const f = newestContacts ? { phone: phoneAlone!, phoneNewest: page.offset + page.limit } : await resolve();
       rows = f ? await pageOfMatches(db, workspaceId, { filters: f }, page) : [];
     }
   }
