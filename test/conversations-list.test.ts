@@ -1248,6 +1248,8 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         expect(lastPage.queries).toBe(one.queries);
 
         const filters = { agent_uuid: agent, channel: 'whatsapp', status: 'active', phone: '20 7946' };
+        // The first request for a common fragment also writes its kept total, once.
+        await cost(filters);
         const filteredOne = await cost({ ...filters, per_page: 1 });
         const filteredHundred = await cost({ ...filters, per_page: 100 });
         expect(filteredHundred.items).toBe(100);

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { importNdjson } from '../src/bulk/import.js';
+import type { Database } from '../src/db/tables.js';
+import { writeTransaction } from '../src/db/transaction.js';
 import * as indexPhoneSuffixes from '../src/db/migrations/2026-11-26T140000-index-phone-suffixes.js';
 import * as keepNewestPerPhoneSuffix from '../src/db/migrations/2026-11-27T220000-keep-newest-conversation-per-phone-suffix.js';
+import * as keepCommonPhoneFragmentTotals from '../src/db/migrations/2026-11-28T000000-keep-common-phone-fragment-totals.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
@@ -261,6 +264,41 @@ describeEachDialect("a phone fragment's first page", (t) => {
   });
 });
 
+describeEachDialect("a common phone fragment's kept total", (t) => {
+  it('follows conversations and contacts deleted in the database, in any order', async () => {
+    const ws = await t.newWorkspace();
+    const contacts = ['+44 7700 900111', '+44 7700 900222', '+1 555 0100'].map((phone_number) => ({ uuid: randomUUID(), phone_number }));
+    const conversations = [0, 0, 1, 1, 1, 2].map((i) => ({ uuid: randomUUID(), contact: contacts[i]! }));
+    for (const { uuid, contact } of conversations) expect((await ws.put(uuid, minimalBody({ contact }))).statusCode).toBe(201);
+    const total = async (phone: string) => (await ws.list({ phone, per_page: 1 })).json().data.total;
+    expect([await total('7700'), await total('0100')]).toEqual([5, 1]);
+
+    // Each deletion in a write transaction of Parley's, which moves the workspace's data version as any write does.
+    const remove = (work: (trx: Transaction<Database>) => Promise<unknown>) => writeTransaction(t.db, ws.id, work);
+    const contactId = async (i: number) =>
+      (await t.db.selectFrom('contacts').select('id').where('uuid', '=', contacts[i]!.uuid).executeTakeFirstOrThrow()).id;
+    await remove((trx) => trx.deleteFrom('conversations').where('uuid', '=', conversations[0]!.uuid).execute());
+    expect([await total('7700'), await total('0100')]).toEqual([4, 1]);
+    // A contact deleted after its conversations; on SQLite, one deleted before them, which a
+    // transaction may do there with its foreign keys deferred.
+    const second = await contactId(1);
+    await remove(async (trx) => {
+      await trx.deleteFrom('conversations').where('contact_id', '=', second).execute();
+      await trx.deleteFrom('contacts').where('id', '=', second).execute();
+    });
+    expect([await total('7700'), await total('0100')]).toEqual([1, 1]);
+    if (t.dialect === 'sqlite') {
+      const third = await contactId(2);
+      await remove(async (trx) => {
+        await sql`pragma defer_foreign_keys = on`.execute(trx);
+        await trx.deleteFrom('contacts').where('id', '=', third).execute();
+        await trx.deleteFrom('conversations').where('contact_id', '=', third).execute();
+      });
+      expect([await total('7700'), await total('0100')]).toEqual([1, 0]);
+    }
+  });
+});
+
 describeEachDialect('phone fragment pages after an upgrade', (t) => {
   it('count and order the conversations written before the migrations that index phone suffixes and keep their newest', async () => {
     const ws = await t.newWorkspace();
@@ -275,12 +313,17 @@ describeEachDialect('phone fragment pages after an upgrade', (t) => {
     await put('+44 7700 900222', '2024-03-01T10:00:00Z');
     await put('+1 555 0100', '2024-03-03T10:00:00Z');
     await put('+44 7700 900444', '2024-03-01T10:00:00Z');
-    // Down the later migration, which rebuilds the suffixes as the earlier one made them; then both up again.
+    // A common fragment, whose total is kept from now on.
+    expect(await phonePage()).toMatchObject({ total: 3 });
+    // Down the later migrations, the one that keeps common fragments' totals and the one that
+    // rebuilds the suffixes as the earlier one made them; then all up again.
     const db = t.db as Kysely<unknown>;
+    await keepCommonPhoneFragmentTotals.down(db);
     await keepNewestPerPhoneSuffix.down(db);
     await indexPhoneSuffixes.down(db);
     await indexPhoneSuffixes.up(db);
     await keepNewestPerPhoneSuffix.up(db);
+    await keepCommonPhoneFragmentTotals.up(db);
     expect(await phonePage()).toMatchObject({ total: 3, data: [{ uuid: uuids[0] }, { uuid: uuids[3] }] });
     await put('07700 900333', '2024-03-01T12:00:00Z');
     expect(await phonePage()).toMatchObject({ total: 4, data: [{ uuid: uuids[0] }, { uuid: uuids[4] }] });

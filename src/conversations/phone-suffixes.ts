@@ -75,25 +75,52 @@ export async function listPhoneContacts(db: Kysely<Database>, workspaceId: numbe
   return rows.length <= LISTED_PHONE_CONTACTS ? rows.map((row) => row.id) : null;
 }
 
+/** A workspace keeps the totals of at most this many common fragments (see the migration that keeps them). */
+export const KEPT_PHONE_FRAGMENTS = 256;
+
+/** The fragment's kept total, when its workspace keeps one. */
+const keptTotal = (db: Kysely<Database>, workspaceId: number, phone: string) =>
+  db
+    .selectFrom('phone_fragment_totals as k')
+    .where('k.workspace_id', '=', workspaceId)
+    .where('k.fragment', '=', phone)
+    .select('k.conversations');
+
 /**
- * How many conversations of the workspace have a contact whose number contains `phone`; on
- * PostgreSQL, when `withContacts`, also the contacts it matches, as `listPhoneContacts` gives
- * them. Both come from one pass over the fragment's range, which the sum reads whole anyway:
- * listing them apart read it twice. Without them for a fragment asked alone in the default order,
- * whose page takes none (read through `newestPhoneContacts`, or walked): a common fragment's list
- * was built over tens of thousands of contacts only to be dropped as too long.
+ * How many conversations of the workspace have a contact whose number contains `phone`: its
+ * kept total, or else the sum of its range (`kept` says which). On PostgreSQL, when `withContacts`, the sum
+ * also gives the contacts it matches, as `listPhoneContacts` gives them: both come from one pass
+ * over the fragment's range, which the sum reads whole anyway. Without them for a fragment asked
+ * alone in the default order, whose page takes none (read through `newestPhoneContacts`, or
+ * walked): a common fragment's list was built over tens of thousands of contacts only to be
+ * dropped as too long. With them, the kept total is not looked for (`kept` undefined).
  */
 export async function phoneTotalAndContacts(
   db: Kysely<Database>,
   workspaceId: number,
   phone: string,
   withContacts: boolean,
-): Promise<{ total: number; contactIds?: number[] | null }> {
+): Promise<{ total: number; kept?: boolean; contactIds?: number[] | null }> {
   if (dialectOf(db) === 'sqlite' || !withContacts) {
-    const [row] = await runCompiled(db, 'phone total', phoneMatchParameters(workspaceId, phone), () =>
-      phoneMatches(db, workspaceId, phone).select((eb) => eb.fn.sum<number | null>('s.conversations').as('total')),
+    const [row] = await runCompiled(
+      db,
+      'phone total',
+      [workspaceId, phone, workspaceId, phone, ...phoneMatchParameters(workspaceId, phone)],
+      // The range is summed only when no kept total is found: an uncorrelated subquery in a CASE
+      // is run when its branch is taken, on both dialects.
+      () =>
+        db.selectNoFrom((eb) => [
+          keptTotal(db, workspaceId, phone).as('kept'),
+          eb
+            .case()
+            .when(eb.not(eb.exists(keptTotal(db, workspaceId, phone))))
+            .then(phoneMatches(db, workspaceId, phone).select((m) => m.fn.sum<number | null>('s.conversations').as('total')))
+            .end()
+            .as('summed'),
+        ]),
     );
-    return { total: Number(row?.total ?? 0) };
+    const kept = row?.kept != null;
+    return { total: Number((kept ? row.kept : row?.summed) ?? 0), kept };
   }
   const [row] = await runCompiled(
     db,
@@ -110,3 +137,57 @@ export async function phoneTotalAndContacts(
   );
   return { total: Number(row?.total ?? 0), contactIds: row?.ids ? row.ids.map(Number) : null };
 }
+
+/**
+ * Keeps a common fragment's total from now on, unless its workspace keeps as many as it may: the
+ * sum of its range, written in one statement, as the triggers will move it. On PostgreSQL, taken
+ * under a lock that waits for the writes in flight, whose triggers' updates of the table hold a
+ * lock it conflicts with, and holds back those that come after: the sum then counts every write
+ * committed before the row, and the triggers move it for every write after. Given up, for a later
+ * request to try again, when that lock is not had soon: a long import may be holding it.
+ */
+export async function keepPhoneTotal(db: Kysely<Database>, workspaceId: number, phone: string): Promise<void> {
+  const keep = (trx: Kysely<Database>) =>
+    runCompiled(
+      trx,
+      'keep phone total',
+      [workspaceId, phone, ...phoneMatchParameters(workspaceId, phone), workspaceId, KEPT_PHONE_FRAGMENTS],
+      () =>
+        trx
+          .insertInto('phone_fragment_totals')
+          .columns(['workspace_id', 'fragment', 'conversations'])
+          .expression(
+            phoneMatches(trx, workspaceId, phone)
+              .select((eb) => [
+                eb.cast<number>(eb.val(workspaceId), 'integer').as('workspace_id'),
+                eb.cast<string>(eb.val(phone), 'text').as('fragment'),
+                eb.fn.coalesce(eb.fn.sum<number>('s.conversations'), sql.lit(0)).as('conversations'),
+              ])
+              .having(
+                (eb) =>
+                  eb
+                    .selectFrom('phone_fragment_totals as k')
+                    .where('k.workspace_id', '=', workspaceId)
+                    .select((k) => k.fn.countAll().as('n')),
+                '<',
+                KEPT_PHONE_FRAGMENTS,
+              ),
+          )
+          .onConflict((oc) => oc.columns(['workspace_id', 'fragment']).doNothing()),
+    );
+  if (dialectOf(db) === 'sqlite') {
+    await keep(db);
+    return;
+  }
+  try {
+    await db.transaction().execute(async (trx) => {
+      await sql`set local lock_timeout = '50ms'`.execute(trx);
+      await sql`lock table phone_fragment_totals in share row exclusive mode`.execute(trx);
+      await keep(trx);
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+  }
+}
+
+const LOCK_NOT_AVAILABLE = '55P03';

@@ -8,7 +8,14 @@ import { completeBodies, readBodies, storedBodies } from './body.js';
 import { conversationIdOf } from './identity.js';
 import { type ConversationRecord, loadConversations } from './load.js';
 import { touchConversation } from './touch.js';
-import { listPhoneContacts, newestPhoneContacts, phoneMatchParameters, phoneMatches, phoneTotalAndContacts } from './phone-suffixes.js';
+import {
+  keepPhoneTotal,
+  listPhoneContacts,
+  newestPhoneContacts,
+  phoneMatchParameters,
+  phoneMatches,
+  phoneTotalAndContacts,
+} from './phone-suffixes.js';
 import type { SORT_DIRECTIONS, SORT_KEYS } from './schemas.js';
 
 /** Filters as the list understands them: uuids lower-cased, phone normalised, enums canonical. */
@@ -334,6 +341,18 @@ async function phoneWalk(
   return pays ? { phone, window } : undefined;
 }
 
+/**
+ * A fragment matched by at least this share of its workspace's conversations has its total kept
+ * (see the migration that keeps them). A share, not a number, so that a small workspace keeps
+ * its common fragments as a large one does: the reads they save are fewer, but so are its writes,
+ * which each check the kept fragments.
+ */
+const COMMON_PHONE_SHARE = 0.01;
+
+async function isCommonPhoneFragment(db: Kysely<Database>, workspaceId: number, total: number) {
+  return total > 0 && total >= COMMON_PHONE_SHARE * (await workspaceSize(db, workspaceId));
+}
+
 /** How deep a page `newestPhoneContacts` answers may go: it reads that many contacts' conversations. */
 const NEWEST_CONTACTS_DEPTH = 1_000;
 
@@ -423,6 +442,9 @@ export async function listConversations(
     // A fragment's total, summed from its contacts' counts, is the total when it is the only
     // filter, and bounds it when it is not.
     const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone, !newestContacts);
+    if (summed.kept === false && (await isCommonPhoneFragment(db, workspaceId, summed.total))) {
+      await keepPhoneTotal(db, workspaceId, filters.phone);
+    }
     const bound = summed.total;
     phoneContacts = summed.contactIds;
     if (phoneAlone !== undefined || bound === 0) total = bound;

@@ -13,6 +13,7 @@ import * as deferrableConversationReferences from './migrations/2026-11-26T06000
 import * as addPhoneTotalMarks from './migrations/2026-11-26T080000-add-phone-total-marks.js';
 import * as indexPhoneSuffixes from './migrations/2026-11-26T140000-index-phone-suffixes.js';
 import * as keepNewestPerPhoneSuffix from './migrations/2026-11-27T220000-keep-newest-conversation-per-phone-suffix.js';
+import * as keepCommonPhoneFragmentTotals from './migrations/2026-11-28T000000-keep-common-phone-fragment-totals.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T080000-add-phone-total-marks': addPhoneTotalMarks,
   '2026-11-26T140000-index-phone-suffixes': indexPhoneSuffixes,
   '2026-11-27T220000-keep-newest-conversation-per-phone-suffix': keepNewestPerPhoneSuffix,
+  '2026-11-28T000000-keep-common-phone-fragment-totals': keepCommonPhoneFragmentTotals,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema

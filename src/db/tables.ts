@@ -138,6 +138,14 @@ export interface ContactPhoneSuffixesTable {
   newest_id: number | null;
 }
 
+/** The totals of a workspace's common phone fragments, kept by triggers once a request adds them. */
+export interface PhoneFragmentTotalsTable {
+  workspace_id: number;
+  fragment: string;
+  /** How many conversations of the workspace have a contact whose digits contain `fragment`. */
+  conversations: number;
+}
+
 /** Conversations per campaign, kept by triggers like the counts above. */
 export interface CampaignCountsTable {
   workspace_id: number;
@@ -160,6 +168,7 @@ export interface Database {
   conversation_counts: ConversationCountsTable;
   campaign_counts: CampaignCountsTable;
   contact_phone_suffixes: ContactPhoneSuffixesTable;
+  phone_fragment_totals: PhoneFragmentTotalsTable;
 }
 
 export type Workspace = Selectable<WorkspacesTable>;
