@@ -25,9 +25,20 @@ import type { DataChange } from '../db/transaction.js';
  * argument it is the answer they would have read. On PostgreSQL a page is several round trips,
  * during which the same URL arrives again and again, and after every write it missed for each of
  * them at once.
+ *
+ * Which answers stay when the room runs out: requests that are each asked once (a contact, a
+ * phone fragment typed in) would otherwise push out those asked again and again (a dashboard's,
+ * a common fragment's), which were then never found. So a new answer starts on probation, a
+ * small part of the room kept first in, first out; one found again there, or made again soon
+ * after it left (its URL is still remembered), moves to the rest of the room, where the least
+ * recently used answer leaves first (the "2Q" policy of Johnson and Shasha).
  */
 
 const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
+/** The part of the room for answers on probation. */
+const MAX_PROBATION_BYTES = 2 * 1024 * 1024;
+/** How many URLs that left probation are remembered, so that one made again is kept longer. */
+const MAX_REMEMBERED = 20_000;
 const MAX_ANSWER_BYTES = 256 * 1024;
 /**
  * Versions of a workspace whose writes' scopes are remembered (2.5 s of writes at 100 a second);
@@ -41,6 +52,14 @@ interface Answer {
   payload: Buffer;
   /** See `tagAnswer`; undefined: any write may change it. */
   tags: readonly string[] | undefined;
+  /** Still on probation (see above). */
+  probation: boolean;
+}
+
+/** Where an answer is kept, for the order in which they leave. */
+interface Place {
+  workspaceId: number;
+  url: string;
 }
 
 interface WorkspaceAnswers {
@@ -51,6 +70,8 @@ interface WorkspaceAnswers {
 
 /** Workspace, version and URL. */
 const keyOf = (workspaceId: number, version: number, url: string) => `${workspaceId}:${version}:${url}`;
+/** Workspace and URL. */
+const placeOf = (workspaceId: number, url: string) => `${workspaceId}:${url}`;
 
 type Settle = (payload: Buffer | undefined) => void;
 
@@ -67,6 +88,12 @@ export function tagAnswer(request: FastifyRequest, tags: readonly string[] | und
 export class ResponseCache {
   private readonly workspaces = new Map<number, WorkspaceAnswers>();
   private bytes = 0;
+  private probationBytes = 0;
+  /** Answers on probation, first kept first; the others, least recently used first. By `placeOf`. */
+  private readonly onProbation = new Map<string, Place>();
+  private readonly kept = new Map<string, Place>();
+  /** URLs (by the same key) that left probation lately, oldest first. */
+  private readonly remembered = new Set<string>();
   /** Requests answered from here, which `keep` need not store again. */
   private readonly served = new WeakSet<FastifyRequest>();
   /** Answers being made, by key: undefined when the request making it got no 200. */
@@ -99,9 +126,11 @@ export class ResponseCache {
     const answers = this.workspaces.get(workspaceId);
     const answer = answers?.byUrl.get(url);
     if (!answers || !answer) return undefined;
-    if (answer.version === version) return answer.payload;
-    if (answer.version > version || !unchangedSince(answers.journal, answer, version)) return undefined;
-    answer.version = version;
+    if (answer.version !== version) {
+      if (answer.version > version || !unchangedSince(answers.journal, answer, version)) return undefined;
+      answer.version = version;
+    }
+    this.foundAgain(workspaceId, url, answer);
     return answer.payload;
   }
 
@@ -110,14 +139,55 @@ export class ResponseCache {
     const previous = this.workspaces.get(workspaceId)?.byUrl.get(url);
     // Versions only move forward; an answer read under an older one is simply not kept.
     if (previous && previous.version > version) return;
-    if (this.bytes + payload.length > MAX_TOTAL_BYTES) {
-      this.workspaces.clear();
-      this.bytes = 0;
+    const place = placeOf(workspaceId, url);
+    const probation = previous === undefined && !this.remembered.delete(place);
+    if (previous) this.drop(workspaceId, url);
+    this.workspace(workspaceId).byUrl.set(url, { version, payload, tags, probation });
+    (probation ? this.onProbation : this.kept).set(place, { workspaceId, url });
+    this.bytes += payload.length;
+    if (probation) this.probationBytes += payload.length;
+    this.makeRoom();
+  }
+
+  /** Found again: off probation, or last to leave. */
+  private foundAgain(workspaceId: number, url: string, answer: Answer) {
+    const place = placeOf(workspaceId, url);
+    if (answer.probation) {
+      this.onProbation.delete(place);
+      this.probationBytes -= answer.payload.length;
+      answer.probation = false;
+    } else {
+      this.kept.delete(place);
     }
-    const answers = this.workspace(workspaceId);
-    const replaced = answers.byUrl.get(url);
-    answers.byUrl.set(url, { version, payload, tags });
-    this.bytes += payload.length - (replaced?.payload.length ?? 0);
+    this.kept.set(place, { workspaceId, url });
+  }
+
+  /** Answers leave, those on probation first, until the room holds what is kept; the URLs leaving probation are remembered. */
+  private makeRoom() {
+    while (this.probationBytes > MAX_PROBATION_BYTES || this.bytes > MAX_TOTAL_BYTES) {
+      const fromProbation = this.probationBytes > MAX_PROBATION_BYTES || this.kept.size === 0;
+      const [place, { workspaceId, url }] = (fromProbation ? this.onProbation : this.kept).entries().next().value!;
+      this.drop(workspaceId, url);
+      if (!fromProbation) continue;
+      this.remembered.add(place);
+      if (this.remembered.size > MAX_REMEMBERED) this.remembered.delete(this.remembered.values().next().value!);
+    }
+  }
+
+  private drop(workspaceId: number, url: string) {
+    const answers = this.workspaces.get(workspaceId)!;
+    const answer = answers.byUrl.get(url)!;
+    const place = placeOf(workspaceId, url);
+    answers.byUrl.delete(url);
+    this.bytes -= answer.payload.length;
+    if (answer.probation) {
+      this.probationBytes -= answer.payload.length;
+      this.onProbation.delete(place);
+    } else {
+      this.kept.delete(place);
+    }
+    // A workspace without answers needs no journal: its next answer starts another.
+    if (answers.byUrl.size === 0) this.workspaces.delete(workspaceId);
   }
 
   /**
