@@ -44,6 +44,8 @@ export function phoneMatches(db: Kysely<Database>, workspaceId: number, phone: s
  * The `count` contacts a fragment matches whose newest conversations come first in the list's
  * default order: the contacts of its first `count` conversations in that order are among them
  * (see the migration that keeps each contact's newest). Contacts without conversations are left out.
+ * `count` is written into the text, as the page size is: SQLite ran a phone page about a sixth
+ * faster so than with it bound.
  */
 export function newestPhoneContacts(db: Kysely<Database>, workspaceId: number, phone: string, count: number) {
   return phoneMatches(db, workspaceId, phone)
@@ -51,7 +53,7 @@ export function newestPhoneContacts(db: Kysely<Database>, workspaceId: number, p
     .select('s.contact_id')
     .orderBy('s.newest_created_at', 'desc')
     .orderBy('s.newest_id', 'desc')
-    .limit(count);
+    .limit(sql.lit(count));
 }
 
 /** Up to this many contacts matched by a phone fragment are listed in the queries. */

@@ -186,9 +186,8 @@ function matchingBinds(dialect: Dialect, workspaceId: number, f: ResolvedFilters
     parameters.push(idListParameter(dialect, f.phoneContactIds));
   }
   if (f.phone !== undefined) {
-    shape += f.phoneNewest === undefined ? 'phone' : 'phone newest';
+    shape += f.phoneNewest === undefined ? 'phone' : `phone newest ${f.phoneNewest}`;
     parameters.push(...phoneMatchParameters(workspaceId, f.phone));
-    if (f.phoneNewest !== undefined) parameters.push(f.phoneNewest);
   }
   return { shape, parameters };
 }
