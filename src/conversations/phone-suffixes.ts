@@ -78,7 +78,7 @@ export async function listPhoneContacts(db: Kysely<Database>, workspaceId: numbe
 }
 
 /** A workspace keeps the totals of at most this many common fragments (see the migration that keeps them). */
-export const KEPT_PHONE_FRAGMENTS = 256;
+const KEPT_PHONE_FRAGMENTS = 256;
 
 /** The fragment's kept total, when its workspace keeps one. */
 const keptTotal = (db: Kysely<Database>, workspaceId: number, phone: string) =>
@@ -90,12 +90,12 @@ const keptTotal = (db: Kysely<Database>, workspaceId: number, phone: string) =>
 
 /**
  * How many conversations of the workspace have a contact whose number contains `phone`: its
- * kept total, or else the sum of its range (`kept` says which). On PostgreSQL, when `withContacts`, the sum
- * also gives the contacts it matches, as `listPhoneContacts` gives them: both come from one pass
- * over the fragment's range, which the sum reads whole anyway. Without them for a fragment asked
- * alone in the default order, whose page takes none (read through `newestPhoneContacts`, or
- * walked): a common fragment's list was built over tens of thousands of contacts only to be
- * dropped as too long. With them, the kept total is not looked for (`kept` undefined).
+ * kept total, or else the sum of its range (`kept` says which). On PostgreSQL, when
+ * `withContacts`, the sum also gives the contacts it matches, as `listPhoneContacts` gives them:
+ * both come from one pass over the fragment's range, which the sum reads whole anyway. Without
+ * them for a fragment asked alone in the default order, whose page takes none (read through
+ * `newestPhoneContacts`, or walked): a common fragment's list was built over tens of thousands of
+ * contacts only to be dropped as too long. With them, no kept total is looked for (`kept` undefined).
  */
 export async function phoneTotalAndContacts(
   db: Kysely<Database>,
@@ -146,7 +146,8 @@ export async function phoneTotalAndContacts(
  * under a lock that waits for the writes in flight, whose triggers' updates of the table hold a
  * lock it conflicts with, and holds back those that come after: the sum then counts every write
  * committed before the row, and the triggers move it for every write after. Given up, for a later
- * request to try again, when that lock is not had soon: a long import may be holding it.
+ * request to try again, when the lock is not had soon (on SQLite, within its busy timeout): a long
+ * import may be holding it, and the total read already stands.
  */
 export async function keepPhoneTotal(db: Kysely<Database>, workspaceId: number, phone: string): Promise<void> {
   const keep = (trx: Kysely<Database>) =>
@@ -177,19 +178,19 @@ export async function keepPhoneTotal(db: Kysely<Database>, workspaceId: number, 
           )
           .onConflict((oc) => oc.columns(['workspace_id', 'fragment']).doNothing()),
     );
-  if (dialectOf(db) === 'sqlite') {
-    await keep(db);
-    return;
-  }
   try {
-    await db.transaction().execute(async (trx) => {
-      await sql`set local lock_timeout = '50ms'`.execute(trx);
-      await sql`lock table phone_fragment_totals in share row exclusive mode`.execute(trx);
-      await keep(trx);
-    });
+    if (dialectOf(db) === 'sqlite') await keep(db);
+    else {
+      await db.transaction().execute(async (trx) => {
+        await sql`set local lock_timeout = '50ms'`.execute(trx);
+        await sql`lock table phone_fragment_totals in share row exclusive mode`.execute(trx);
+        await keep(trx);
+      });
+    }
   } catch (error) {
-    if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+    if (!LOCK_NOT_HAD.has(String((error as { code?: unknown }).code))) throw error;
   }
 }
 
-const LOCK_NOT_AVAILABLE = '55P03';
+/** PostgreSQL's lock_not_available, SQLite's busy. */
+const LOCK_NOT_HAD = new Set(['55P03', 'SQLITE_BUSY']);
