@@ -438,8 +438,8 @@ export async function listConversations(
   let total = counted;
   let gathered: Position[] | undefined;
   if (total === undefined && filters.phone !== undefined) {
-    // A fragment's total, summed from its contacts' counts, is the total when it is the only
-    // filter, and bounds it when it is not.
+    // A fragment's total, kept or summed from its contacts' counts, is the total when it is the
+    // only filter, and bounds it when it is not.
     const summed = await phoneTotalAndContacts(db, workspaceId, filters.phone, !newestContacts);
     if (summed.kept === false && (await isCommonPhoneFragment(db, workspaceId, summed.total))) {
       await keepPhoneTotal(db, workspaceId, filters.phone);

@@ -52,8 +52,6 @@ interface Answer {
   payload: Buffer;
   /** See `tagAnswer`; undefined: any write may change it. */
   tags: readonly string[] | undefined;
-  /** Still on probation (see above). */
-  probation: boolean;
 }
 
 /** Where an answer is kept, for the order in which they leave. */
@@ -130,7 +128,7 @@ export class ResponseCache {
       if (answer.version > version || !unchangedSince(answers.journal, answer, version)) return undefined;
       answer.version = version;
     }
-    this.foundAgain(workspaceId, url, answer);
+    this.foundAgain(workspaceId, url, answer.payload.length);
     return answer.payload;
   }
 
@@ -142,7 +140,7 @@ export class ResponseCache {
     const place = placeOf(workspaceId, url);
     const probation = previous === undefined && !this.remembered.delete(place);
     if (previous) this.drop(workspaceId, url);
-    this.workspace(workspaceId).byUrl.set(url, { version, payload, tags, probation });
+    this.workspace(workspaceId).byUrl.set(url, { version, payload, tags });
     (probation ? this.onProbation : this.kept).set(place, { workspaceId, url });
     this.bytes += payload.length;
     if (probation) this.probationBytes += payload.length;
@@ -150,15 +148,10 @@ export class ResponseCache {
   }
 
   /** Found again: off probation, or last to leave. */
-  private foundAgain(workspaceId: number, url: string, answer: Answer) {
+  private foundAgain(workspaceId: number, url: string, bytes: number) {
     const place = placeOf(workspaceId, url);
-    if (answer.probation) {
-      this.onProbation.delete(place);
-      this.probationBytes -= answer.payload.length;
-      answer.probation = false;
-    } else {
-      this.kept.delete(place);
-    }
+    if (this.onProbation.delete(place)) this.probationBytes -= bytes;
+    else this.kept.delete(place);
     this.kept.set(place, { workspaceId, url });
   }
 
@@ -180,12 +173,8 @@ export class ResponseCache {
     const place = placeOf(workspaceId, url);
     answers.byUrl.delete(url);
     this.bytes -= answer.payload.length;
-    if (answer.probation) {
-      this.probationBytes -= answer.payload.length;
-      this.onProbation.delete(place);
-    } else {
-      this.kept.delete(place);
-    }
+    if (this.onProbation.delete(place)) this.probationBytes -= answer.payload.length;
+    else this.kept.delete(place);
     // A workspace without answers needs no journal: its next answer starts another.
     if (answers.byUrl.size === 0) this.workspaces.delete(workspaceId);
   }
