@@ -31,9 +31,7 @@ async function main() {
     throw error;
   }
 
-  // SQLite runs inside this process, its caches included: there the heap's spare room pushed the
-  // server past its RSS target. On PostgreSQL it did not, and the tighter heap cost throughput.
-  if (config.database.dialect === 'sqlite') keepHeapNearLiveSize();
+  keepHeapNearLiveSize();
   const database = openDatabase(config.database, { sqlitePageCacheMiB: SERVER_PAGE_CACHE_MIB });
   await migrateToLatest(database.db);
   const demo = config.database.dialect === 'sqlite' ? await seedDemoWorkspace(database.db) : null;
