@@ -33,9 +33,9 @@ export interface WriteThreadOptions extends WriteThreadTarget {
 }
 
 /**
- * The thread's young generation, in MB, where V8 would give it the main thread's: its writes' short-lived
- * objects fit, and the server's peak RSS under the benchmark's phone fragments with writes fell from
- * 304–313 MB to 273–277 MB with it, at the same rates.
+ * The thread's young generation, in MB, where V8 would give it the main thread's: its writes'
+ * short-lived objects fit, and the server's peak RSS under the benchmark's phone fragments with
+ * writes fell from 304–313 MB to 273–277 MB with it, at the same rates.
  */
 const YOUNG_GENERATION_MB = 6;
 
