@@ -11,10 +11,10 @@ import { setFlagsFromString } from 'node:v8';
  *   within the runs' noise.
  * - the server on SQLite under the benchmark's load: 35–50 MB alive, an old space of up to
  *   106 MB, and a peak of 313 MB in two full runs; 197 MB with 50 % here, at the same rates.
- * - the server on PostgreSQL: 298–316 MB in full runs. Alternating runs of one shape, with and
- *   without it, peaked at 192–198 MB against 277–284 MB (contact and phone fragments, with
- *   writes), at rates the same within the runs' noise. (An earlier single full run with it had
- *   served fewer requests a second; these alternated runs did not bear that out.)
+ * - the server on PostgreSQL: 298–316 MB in full runs, 210–211 MB with it. Alternating runs of
+ *   one shape, with and without it, peaked at 190–202 MB against 275–284 MB (contact and phone
+ *   fragments, with writes), at rates the same within the runs' noise. (An earlier single full
+ *   run with it had served fewer requests a second; these alternated runs did not bear that out.)
  * V8 reads this flag at each collection, so setting it after start-up works.
  */
 export function keepHeapNearLiveSize(): void {
