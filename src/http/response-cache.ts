@@ -150,9 +150,14 @@ export class ResponseCache {
   /** Found again: off probation, or last to leave. */
   private foundAgain(workspaceId: number, url: string, bytes: number) {
     const place = placeOf(workspaceId, url);
+    this.unplace(place, bytes);
+    this.kept.set(place, { workspaceId, url });
+  }
+
+  /** Out of the order in which answers leave. */
+  private unplace(place: string, bytes: number) {
     if (this.onProbation.delete(place)) this.probationBytes -= bytes;
     else this.kept.delete(place);
-    this.kept.set(place, { workspaceId, url });
   }
 
   /** Answers leave, those on probation first, until the room holds what is kept; the URLs leaving probation are remembered. */
@@ -170,11 +175,9 @@ export class ResponseCache {
   private drop(workspaceId: number, url: string) {
     const answers = this.workspaces.get(workspaceId)!;
     const answer = answers.byUrl.get(url)!;
-    const place = placeOf(workspaceId, url);
     answers.byUrl.delete(url);
     this.bytes -= answer.payload.length;
-    if (this.onProbation.delete(place)) this.probationBytes -= answer.payload.length;
-    else this.kept.delete(place);
+    this.unplace(placeOf(workspaceId, url), answer.payload.length);
     // A workspace without answers needs no journal: its next answer starts another.
     if (answers.byUrl.size === 0) this.workspaces.delete(workspaceId);
   }
