@@ -949,11 +949,14 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
   });
 
   describe('query cost', () => {
-    /** `ws` through an app of its own whose database counts the SQL queries it runs. */
+    /** `ws` through an app of its own whose database counts the SQL queries it runs, and among them the inserts. */
     async function countingClient(ws: TestWorkspace) {
-      const count = { queries: 0 };
+      const count = { queries: 0, inserts: 0 };
       const counter: KyselyPlugin = {
-        transformQuery: (args) => args.node,
+        transformQuery: (args) => {
+          if (args.node.kind === 'InsertQueryNode') count.inserts++;
+          return args.node;
+        },
         transformResult: async (args) => {
           count.queries++;
           return args.result;
@@ -1257,6 +1260,45 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
         // One lookup per filter that names something: the agent, and a phone fragment's total (which
         // bounds the matches; on PostgreSQL the same statement lists the contacts it matches).
         expect(filteredOne.queries).toBeLessThanOrEqual(one.queries + 2);
+      } finally {
+        await close();
+      }
+    });
+
+    it("tries to keep no more phone fragments' totals once the workspace keeps as many as it may", async () => {
+      const ws = await t.newWorkspace();
+      // Twenty numbers of random digits: each of their fragments is in at least one of twenty conversations, so common.
+      const numbers = Array.from({ length: 20 }, () => Array.from({ length: 10 }, () => Math.floor(Math.random() * 10)).join(''));
+      for (const phone_number of numbers) await create(ws, minimalBody({ contact: { uuid: randomUUID(), phone_number } }));
+      const fragments = [
+        ...new Set(
+          numbers.flatMap((digits) =>
+            [4, 5, 6, 7].flatMap((length) => Array.from({ length: digits.length - length + 1 }, (_, i) => digits.slice(i, i + length))),
+          ),
+        ),
+      ];
+      expect(fragments.length).toBeGreaterThan(300);
+
+      const { client, count, close } = await countingClient(ws);
+      try {
+        const insertsFor = async (phone: string) => {
+          count.inserts = 0;
+          const response = await client.list({ phone, per_page: 1 });
+          expect(response.statusCode, response.body).toBe(200);
+          expect(response.json().data.total).toBeGreaterThan(0);
+          return count.inserts;
+        };
+        // More fragments than a workspace may keep, each asked for the first time.
+        const asked = fragments.slice(0, 300);
+        for (const phone of asked) await insertsFor(phone);
+        const kept = await t.db
+          .selectFrom('phone_fragment_totals')
+          .where('workspace_id', '=', ws.id)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        expect(Number(kept.n)).toBeLessThan(asked.length);
+        // Another common fragment is summed, and not written.
+        expect(await insertsFor(fragments[300]!)).toBe(0);
       } finally {
         await close();
       }

@@ -90,6 +90,20 @@ export async function listPhoneContacts(db: Kysely<Database>, workspaceId: numbe
 /** A workspace keeps the totals of at most this many common fragments (see the migration that keeps them). */
 const KEPT_PHONE_FRAGMENTS = 256;
 
+/**
+ * Workspaces found keeping as many fragments as they may, by database. Kept totals are never
+ * dropped, so such a workspace's requests need not try again: each try summed the fragment's range
+ * a second time and, on PostgreSQL, locked the table against the workspace's writes.
+ */
+const fullWorkspaces = new WeakMap<Kysely<Database>, Set<number>>();
+
+/** How many fragments' totals the workspace keeps. */
+const keptCount = (db: Kysely<Database>, workspaceId: number) =>
+  db
+    .selectFrom('phone_fragment_totals as k')
+    .where('k.workspace_id', '=', workspaceId)
+    .select((k) => k.fn.countAll<number>().as('n'));
+
 /** The fragment's kept total, when its workspace keeps one. */
 const keptTotal = (db: Kysely<Database>, workspaceId: number, phone: string) =>
   db
@@ -160,6 +174,9 @@ export async function phoneTotalAndContacts(
  * import may be holding it, and the total read already stands.
  */
 export async function keepPhoneTotal(db: Kysely<Database>, workspaceId: number, phone: string): Promise<void> {
+  let full = fullWorkspaces.get(db);
+  if (!full) fullWorkspaces.set(db, (full = new Set()));
+  if (full.has(workspaceId)) return;
   const keep = (trx: Kysely<Database>) =>
     runCompiled(
       trx,
@@ -176,30 +193,32 @@ export async function keepPhoneTotal(db: Kysely<Database>, workspaceId: number, 
                 eb.cast<string>(eb.val(phone), 'text').as('fragment'),
                 eb.fn.coalesce(eb.fn.sum<number>('s.conversations'), sql.lit(0)).as('conversations'),
               ])
-              .having(
-                (eb) =>
-                  eb
-                    .selectFrom('phone_fragment_totals as k')
-                    .where('k.workspace_id', '=', workspaceId)
-                    .select((k) => k.fn.countAll().as('n')),
-                '<',
-                KEPT_PHONE_FRAGMENTS,
-              ),
+              .having(() => keptCount(trx, workspaceId), '<', KEPT_PHONE_FRAGMENTS),
           )
-          .onConflict((oc) => oc.columns(['workspace_id', 'fragment']).doNothing()),
+          .onConflict((oc) => oc.columns(['workspace_id', 'fragment']).doNothing())
+          .returning('fragment'),
     );
+  let added;
   try {
-    if (dialectOf(db) === 'sqlite') await keep(db);
+    if (dialectOf(db) === 'sqlite') added = await keep(db);
     else {
-      await db.transaction().execute(async (trx) => {
+      added = await db.transaction().execute(async (trx) => {
         await sql`set local lock_timeout = '50ms'`.execute(trx);
         await sql`lock table phone_fragment_totals in share row exclusive mode`.execute(trx);
-        await keep(trx);
+        return keep(trx);
       });
     }
   } catch (error) {
     if (!LOCK_NOT_HAD.has(String((error as { code?: unknown }).code))) throw error;
+    return;
   }
+  // Nothing added: the workspace is full, or another request kept the fragment meanwhile.
+  if (added.length === 0 && (await keptFragments(db, workspaceId)) >= KEPT_PHONE_FRAGMENTS) full.add(workspaceId);
+}
+
+async function keptFragments(db: Kysely<Database>, workspaceId: number): Promise<number> {
+  const [row] = await runCompiled(db, 'kept phone fragments', [workspaceId], () => keptCount(db, workspaceId));
+  return Number(row?.n ?? 0);
 }
 
 /** PostgreSQL's lock_not_available, SQLite's busy. */
