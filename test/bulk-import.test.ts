@@ -234,6 +234,57 @@ describeEachDialect('parley import', (t) => {
     }
   });
 
+  it("keeps phone fragments' totals and first pages as PUTs of the lines leave them, through re-imports and the writes after", async () => {
+    type Line = ReturnType<typeof generatedLines>[number];
+    const lines = generatedLines(40, 22);
+    const digits = (contact: Line['contact']) => contact.phone_number!.replace(/\D/g, '');
+    // Contacts with several conversations, and one number's fragments that other numbers share.
+    expect(new Set(lines.map((line) => line.contact.uuid)).size).toBeLessThan(lines.length);
+    const fragments = [
+      ...new Set(lines.flatMap(({ contact }) => [digits(contact).slice(-4), digits(contact).slice(0, 5), digits(contact).slice(2, 4)])),
+    ];
+    const viaPut = await t.newWorkspace();
+    const viaImport = await t.newWorkspace();
+    const write = async (written: Line[], batchSize: number) => {
+      for (const { uuid, messages: _, ...body } of written) expect((await viaPut.put(uuid, body)).statusCode).toBeLessThan(300);
+      expect(await importNdjson(t.db, viaImport.id, linesOf(ndjson(written)), { batchSize })).toMatchObject({ rejectedCount: 0 });
+    };
+    const expectSamePhonePages = async () => {
+      for (const phone of fragments) {
+        const page = async (ws: TestWorkspace) => {
+          const { total, data } = (await ws.list({ phone, per_page: 3 })).json().data;
+          return { phone, total, uuids: data.map((conversation: { uuid: string }) => conversation.uuid) };
+        };
+        expect(await page(viaImport)).toEqual(await page(viaPut));
+      }
+    };
+
+    await write(lines.slice(0, 25), 10);
+    await expectSamePhonePages();
+    // New conversations of known contacts; conversations moved to new contacts, to known ones and
+    // re-dated; contacts renumbered; each in batches that also add contacts.
+    const newContact = (i: number) => ({
+      ...lines[i]!.contact,
+      uuid: randomUUID(),
+      phone_number: `+44 7700 9${String(i).padStart(5, '0')}`,
+    });
+    const changed = lines.map((line, i): Line => {
+      if (i % 6 === 0) return { ...line, contact: newContact(i) };
+      if (i % 6 === 1) return { ...line, contact: lines[(i + 7) % 40]!.contact, created_at: '2026-11-24T12:00:00Z' };
+      if (i % 6 === 2) return { ...line, contact: { ...line.contact, phone_number: `+1 555 01${String(i).padStart(2, '0')}` } };
+      return line;
+    });
+    await write(changed, 7);
+    await expectSamePhonePages();
+    // The API's writes after an import keep them too: the import left the suffixes to the triggers again.
+    const { uuid: added, messages: _, ...generated } = generatedLines(1, 23)[0]!;
+    const after = { ...generated, contact: changed[3]!.contact, created_at: '2026-11-25T11:00:00Z' };
+    for (const ws of [viaPut, viaImport]) expect((await ws.put(added, after)).statusCode).toBe(201);
+    await expectSamePhonePages();
+    const contactLines = changed.filter((line) => line.contact.uuid === after.contact.uuid);
+    expect(await total(viaImport, { phone: digits(after.contact) })).toBe(contactLines.length + 1);
+  });
+
   it("stores each new conversation with the body its rows give, its contact as the batch's last line naming it leaves it", async () => {
     const ws = await t.newWorkspace();
     const lines = generatedLines(40, 21);

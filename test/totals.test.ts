@@ -7,6 +7,7 @@ import { writeTransaction } from '../src/db/transaction.js';
 import * as indexPhoneSuffixes from '../src/db/migrations/2026-11-26T140000-index-phone-suffixes.js';
 import * as keepNewestPerPhoneSuffix from '../src/db/migrations/2026-11-27T220000-keep-newest-conversation-per-phone-suffix.js';
 import * as keepCommonPhoneFragmentTotals from '../src/db/migrations/2026-11-28T000000-keep-common-phone-fragment-totals.js';
+import * as deferPhoneSuffixesInBulkWrites from '../src/db/migrations/2026-11-28T060000-defer-phone-suffixes-in-bulk-writes.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody, minimalBody } from './helpers/fixtures.js';
 
@@ -315,15 +316,18 @@ describeEachDialect('phone fragment pages after an upgrade', (t) => {
     await put('+44 7700 900444', '2024-03-01T10:00:00Z');
     // A common fragment, whose total is kept from now on.
     expect(await phonePage()).toMatchObject({ total: 3 });
-    // Down the later migrations, the one that keeps common fragments' totals and the one that
-    // rebuilds the suffixes as the earlier one made them; then all up again.
+    // Down the later migrations: the one that lets bulk writes add suffixes, the one that keeps
+    // common fragments' totals and the one that rebuilds the suffixes as the earlier one made
+    // them; then all up again.
     const db = t.db as Kysely<unknown>;
+    await deferPhoneSuffixesInBulkWrites.down(db);
     await keepCommonPhoneFragmentTotals.down(db);
     await keepNewestPerPhoneSuffix.down(db);
     await indexPhoneSuffixes.down(db);
     await indexPhoneSuffixes.up(db);
     await keepNewestPerPhoneSuffix.up(db);
     await keepCommonPhoneFragmentTotals.up(db);
+    await deferPhoneSuffixesInBulkWrites.up(db);
     expect(await phonePage()).toMatchObject({ total: 3, data: [{ uuid: uuids[0] }, { uuid: uuids[3] }] });
     await put('07700 900333', '2024-03-01T12:00:00Z');
     expect(await phonePage()).toMatchObject({ total: 4, data: [{ uuid: uuids[0] }, { uuid: uuids[4] }] });

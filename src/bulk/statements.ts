@@ -23,6 +23,10 @@ type Db = Kysely<any>;
 export type PgType = 'uuid' | 'text' | 'bigint' | 'integer';
 export type Columns = Record<string, PgType>;
 
+/** Phone numbers are at most 64 characters (the API's schema), so are their digits. */
+const MAX_DIGITS = 64;
+const PHONE_SUFFIXES_DEFERRED = 'parley.phone_suffixes_deferred';
+
 /** Negative: KiB. */
 const BULK_CACHE_KIB = -32 * 1024;
 const BULK_CHECKPOINT_PAGES = 16_384;
@@ -131,6 +135,58 @@ export class Statements {
   /** PostgreSQL: the references made DEFERRABLE (see the migration that does so) are checked at commit, for the rest of the transaction. */
   async deferReferences(db: Db): Promise<void> {
     await this.run(db, 'set constraints all deferred', []);
+  }
+
+  /**
+   * From now until `addPhoneSuffixes`, the contacts and conversations this transaction inserts
+   * leave their phone suffixes to it (see the migration that defers them).
+   */
+  async deferPhoneSuffixes(db: Db): Promise<void> {
+    const text =
+      this.dialect === 'postgres'
+        ? `select set_config('${PHONE_SUFFIXES_DEFERRED}', 'on', true)`
+        : 'insert into phone_suffixes_deferred (deferred) values (1)';
+    await this.run(db, text, []);
+  }
+
+  /**
+   * Ends `deferPhoneSuffixes`, having written the phone suffixes of `contactIds` as the triggers
+   * keep them: a row per suffix of each contact's digits, with the contact's count of conversations
+   * and its newest one, read now that the batch's writes are done, so that each row is written
+   * once, or not at all where it already holds that. `contactIds` must hold every contact inserted
+   * and every contact of a conversation inserted since `deferPhoneSuffixes`.
+   */
+  async addPhoneSuffixes(db: Db, contactIds: readonly number[]): Promise<void> {
+    if (contactIds.length > 0) {
+      const text = this.cached('phone suffixes', () => this.addPhoneSuffixesText());
+      await this.run(db, text, [this.set(contactIds)]);
+    }
+    const text =
+      this.dialect === 'postgres' ? `select set_config('${PHONE_SUFFIXES_DEFERRED}', 'off', true)` : 'delete from phone_suffixes_deferred';
+    await this.run(db, text, []);
+  }
+
+  /** Each contact's totals are read once (a materialised CTE) before they are spread over its suffixes. */
+  private addPhoneSuffixesText(): string {
+    const ofContact = 'from conversations c where c.workspace_id = ct.workspace_id and c.contact_id = ct.id';
+    const positions =
+      this.dialect === 'postgres'
+        ? 'cross join lateral generate_series(1, length(k.phone_digits)) p'
+        : `join json_each('${JSON.stringify(Array.from({ length: MAX_DIGITS }, (_, i) => i + 1))}') p on p.value <= length(k.phone_digits)`;
+    const position = this.dialect === 'postgres' ? 'p' : 'p.value';
+    const values = (table: string) => `(${table}.conversations, ${table}.newest_created_at, ${table}.newest_id)`;
+    return `
+      with k as materialized (
+        select ct.workspace_id, ct.id, ct.phone_digits, (select count(*) ${ofContact}) as n,
+          (select c.id ${ofContact} order by c.created_at desc, c.id desc limit 1) as newest_id
+        from contacts ct where ${this.inSet('ct.id', 1, 'bigint')})
+      insert into contact_phone_suffixes (workspace_id, suffix, contact_id, conversations, newest_created_at, newest_id)
+      select k.workspace_id, substr(k.phone_digits, ${position}), k.id, k.n, w.created_at, k.newest_id
+      from k left join conversations w on w.id = k.newest_id ${positions}
+      where true
+      on conflict (workspace_id, suffix, contact_id) do update
+      set conversations = excluded.conversations, newest_created_at = excluded.newest_created_at, newest_id = excluded.newest_id
+      where ${this.distinct(values('contact_phone_suffixes'), values('excluded'))}`;
   }
 
   /** Runs `text` (parameters written with `param`/`inSet`) and returns its rows. */

@@ -139,9 +139,16 @@ const distinct = <T>(values: Iterable<T | null>) => {
  * table. New conversations get ids drawn beforehand and bodies made from their lines (see
  * `newConversationBody`), which spares reading each back for the closing rebuild; where the
  * dialect allows, they are also inserted after their other rows, whole (see
- * `Statements.newConversationsLast`).
+ * `Statements.newConversationsLast`). Returns the ids of the contacts written, all the contacts of
+ * the items.
  */
-async function write(st: Statements, trx: Transaction<Database>, workspaceId: number, items: ImportItem[], stored: Stored) {
+async function write(
+  st: Statements,
+  trx: Transaction<Database>,
+  workspaceId: number,
+  items: ImportItem[],
+  stored: Stored,
+): Promise<number[]> {
   const now = nowSeconds();
   const [agents, campaigns, listings] = [
     await ensureEntities(st, trx, 'agents', workspaceId, distinct(items.map((item) => item.agentUuid)), now),
@@ -268,8 +275,9 @@ async function write(st: Statements, trx: Transaction<Database>, workspaceId: nu
     );
   }
 
+  const contactIds = [...contacts.values()];
   const withMessages = items.filter((item) => item.messages && item.messages.length > 0);
-  if (withMessages.length === 0) return;
+  if (withMessages.length === 0) return contactIds;
   const sessions = await valuesByUuid<number>(
     st,
     trx,
@@ -295,6 +303,7 @@ async function write(st: Statements, trx: Transaction<Database>, workspaceId: nu
       ]);
     }),
   );
+  return contactIds;
 }
 
 /**
@@ -328,6 +337,11 @@ export async function writeBatch(
       accepted.push(item);
     }
   }
-  if (accepted.length > 0) await write(st, trx, workspaceId, accepted, stored);
+  if (accepted.length > 0) {
+    // Every contact and conversation a batch inserts is one of its items': their phone suffixes are
+    // written once, after all of them, instead of by the triggers one row at a time.
+    await st.deferPhoneSuffixes(trx);
+    await st.addPhoneSuffixes(trx, await write(st, trx, workspaceId, accepted, stored));
+  }
   return { written: accepted.length, rejected, deferred };
 }

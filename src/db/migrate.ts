@@ -14,6 +14,7 @@ import * as addPhoneTotalMarks from './migrations/2026-11-26T080000-add-phone-to
 import * as indexPhoneSuffixes from './migrations/2026-11-26T140000-index-phone-suffixes.js';
 import * as keepNewestPerPhoneSuffix from './migrations/2026-11-27T220000-keep-newest-conversation-per-phone-suffix.js';
 import * as keepCommonPhoneFragmentTotals from './migrations/2026-11-28T000000-keep-common-phone-fragment-totals.js';
+import * as deferPhoneSuffixesInBulkWrites from './migrations/2026-11-28T060000-defer-phone-suffixes-in-bulk-writes.js';
 
 /** Listed here rather than read from the folder, so the same code runs from `src` under tsx and from `dist`. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T140000-index-phone-suffixes': indexPhoneSuffixes,
   '2026-11-27T220000-keep-newest-conversation-per-phone-suffix': keepNewestPerPhoneSuffix,
   '2026-11-28T000000-keep-common-phone-fragment-totals': keepCommonPhoneFragmentTotals,
+  '2026-11-28T060000-defer-phone-suffixes-in-bulk-writes': deferPhoneSuffixesInBulkWrites,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
