@@ -6,9 +6,9 @@ import { dialectOf } from '../dialect.js';
  * its conversations, instead of through the two insert triggers of `contact_phone_suffixes`.
  * Through them, each conversation added updated its contact's dozen rows, spread over the table,
  * one conversation at a time, and a contact added in the same batch had its rows inserted first
- * and then updated again for each of its conversations: measured on SQLite, a third of an import's
- * time. The writer's one statement writes each row once with the contact's count and newest
- * conversation, read after all its batch's writes.
+ * and then updated again for each of its conversations: measured in-process on SQLite, 42 % of
+ * the time of a million lines into 200,000 conversations. The writer's one statement writes each
+ * row once with the contact's count and newest conversation, read after all its batch's writes.
  *
  * The two triggers stand aside only inside a transaction that says so, and the writer says so
  * only around the writes whose suffixes it adds (see `Statements.deferPhoneSuffixes`): on SQLite
