@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
+import { MAX_PHONE_NUMBER } from '../conversations/schemas.js';
 import type { Dialect } from '../db/dialect.js';
 
 /**
@@ -23,8 +24,6 @@ type Db = Kysely<any>;
 export type PgType = 'uuid' | 'text' | 'bigint' | 'integer';
 export type Columns = Record<string, PgType>;
 
-/** Phone numbers are at most 64 characters (the API's schema), so are their digits. */
-const MAX_DIGITS = 64;
 const PHONE_SUFFIXES_DEFERRED = 'parley.phone_suffixes_deferred';
 
 /** Negative: KiB. */
@@ -138,32 +137,26 @@ export class Statements {
   }
 
   /**
-   * From now until `addPhoneSuffixes`, the contacts and conversations this transaction inserts
-   * leave their phone suffixes to it (see the migration that defers them).
+   * Runs `work` with the phone suffixes of the contacts and conversations it inserts left to this
+   * (see the migration that defers them), then writes those of the contacts it returns as the
+   * triggers keep them: a row per suffix of each contact's digits, with the contact's count of
+   * conversations and its newest one, read now that the writes are done, so that each row is
+   * written once, or not at all where it already holds that. `work` must return every contact it
+   * inserted and every contact of a conversation it inserted.
    */
-  async deferPhoneSuffixes(db: Db): Promise<void> {
-    const text =
+  async withPhoneSuffixesAfter(db: Db, work: () => Promise<readonly number[]>): Promise<void> {
+    const setting = (value: string) => `select set_config('${PHONE_SUFFIXES_DEFERRED}', '${value}', true)`;
+    const [defer, end] =
       this.dialect === 'postgres'
-        ? `select set_config('${PHONE_SUFFIXES_DEFERRED}', 'on', true)`
-        : 'insert into phone_suffixes_deferred (deferred) values (1)';
-    await this.run(db, text, []);
-  }
-
-  /**
-   * Ends `deferPhoneSuffixes`, having written the phone suffixes of `contactIds` as the triggers
-   * keep them: a row per suffix of each contact's digits, with the contact's count of conversations
-   * and its newest one, read now that the batch's writes are done, so that each row is written
-   * once, or not at all where it already holds that. `contactIds` must hold every contact inserted
-   * and every contact of a conversation inserted since `deferPhoneSuffixes`.
-   */
-  async addPhoneSuffixes(db: Db, contactIds: readonly number[]): Promise<void> {
+        ? [setting('on'), setting('off')]
+        : ['insert into phone_suffixes_deferred (deferred) values (1)', 'delete from phone_suffixes_deferred'];
+    await this.run(db, defer, []);
+    const contactIds = await work();
     if (contactIds.length > 0) {
       const text = this.cached('phone suffixes', () => this.addPhoneSuffixesText());
       await this.run(db, text, [this.set(contactIds)]);
     }
-    const text =
-      this.dialect === 'postgres' ? `select set_config('${PHONE_SUFFIXES_DEFERRED}', 'off', true)` : 'delete from phone_suffixes_deferred';
-    await this.run(db, text, []);
+    await this.run(db, end, []);
   }
 
   /** Each contact's totals are read once (a materialised CTE) before they are spread over its suffixes. */
@@ -172,7 +165,7 @@ export class Statements {
     const positions =
       this.dialect === 'postgres'
         ? 'cross join lateral generate_series(1, length(k.phone_digits)) p'
-        : `join json_each('${JSON.stringify(Array.from({ length: MAX_DIGITS }, (_, i) => i + 1))}') p on p.value <= length(k.phone_digits)`;
+        : `join json_each('${JSON.stringify(Array.from({ length: MAX_PHONE_NUMBER }, (_, i) => i + 1))}') p on p.value <= length(k.phone_digits)`;
     const position = this.dialect === 'postgres' ? 'p' : 'p.value';
     const values = (table: string) => `(${table}.conversations, ${table}.newest_created_at, ${table}.newest_id)`;
     return `

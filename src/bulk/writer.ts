@@ -340,8 +340,7 @@ export async function writeBatch(
   if (accepted.length > 0) {
     // Every contact and conversation a batch inserts is one of its items': their phone suffixes are
     // written once, after all of them, instead of by the triggers one row at a time.
-    await st.deferPhoneSuffixes(trx);
-    await st.addPhoneSuffixes(trx, await write(st, trx, workspaceId, accepted, stored));
+    await st.withPhoneSuffixesAfter(trx, () => write(st, trx, workspaceId, accepted, stored));
   }
   return { written: accepted.length, rejected, deferred };
 }

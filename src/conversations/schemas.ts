@@ -22,11 +22,14 @@ function optional<P extends Record<string, TSchema>>(properties: P): { [K in key
 
 const text = (description?: string) => Nullable(Type.String({ maxLength: MAX_TEXT, ...(description ? { description } : {}) }));
 
+/** A phone number's length at most; so its digits', and every suffix of them `contact_phone_suffixes` keeps. */
+export const MAX_PHONE_NUMBER = 64;
+
 const contactFields = {
   uuid: Uuid,
   name: text(),
   surname: text(),
-  phone_number: Nullable(Type.String({ maxLength: 64 })),
+  phone_number: Nullable(Type.String({ maxLength: MAX_PHONE_NUMBER })),
   email: Nullable(Type.String({ maxLength: 320 })),
 };
 

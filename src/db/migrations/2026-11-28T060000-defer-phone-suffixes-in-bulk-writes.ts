@@ -11,10 +11,10 @@ import { dialectOf } from '../dialect.js';
  * row once with the contact's count and newest conversation, read after all its batch's writes.
  *
  * The two triggers stand aside only inside a transaction that says so, and the writer says so
- * only around the writes whose suffixes it adds (see `Statements.deferPhoneSuffixes`): on SQLite
- * while `phone_suffixes_deferred` holds a row, which is the writer's own, uncommitted (no other
- * connection sees it) and deleted before it commits; on PostgreSQL while the transaction-local
- * setting `parley.phone_suffixes_deferred` is 'on'. Every other write, and every update or delete
+ * only around the writes whose suffixes it adds (see `Statements.withPhoneSuffixesAfter`): on
+ * SQLite while `phone_suffixes_deferred` holds a row, which is the writer's own, uncommitted (no
+ * other connection sees it) and deleted before it commits; on PostgreSQL while the
+ * transaction-local setting `parley.phone_suffixes_deferred` is 'on'. Every other write, and every update or delete
  * in a bulk write, keeps the suffixes through the triggers as before.
  */
 
