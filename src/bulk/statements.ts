@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { MAX_PHONE_NUMBER } from '../conversations/schemas.js';
+import { holdRestarts } from '../db/checkpointer.js';
 import type { Dialect } from '../db/dialect.js';
 
 /**
@@ -30,6 +31,7 @@ const PHONE_SUFFIXES_DEFERRED = 'parley.phone_suffixes_deferred';
 const BULK_CACHE_KIB = -32 * 1024;
 /** 1 GB of 4 KB pages. */
 const BULK_CHECKPOINT_PAGES = 262_144;
+const BULK_BUSY_TIMEOUT_MS = 60_000;
 
 export class Statements {
   private readonly texts = new Map<string, string>();
@@ -69,24 +71,31 @@ export class Statements {
   }
 
   /**
-   * SQLite only, for the length of a bulk write: a page cache that holds most of a batch's dirty
-   * pages (the default 2 MB spills them to the WAL mid-transaction, again and again; 32 MB keeps
-   * an import of a million lines under 300 MB of memory), and a checkpoint of its own once the
-   * WAL holds 1 GB. Meanwhile the checkpointer's worker (see checkpointer.ts) copies committed
-   * pages back from its own thread; the importer's checkpoint only bounds the log, and a page that
-   * successive batches rewrite is copied back less often. Measured, 300,000 lines into 200,000:
-   * 109 s with a checkpoint every 64 MB, 101 s every 256 MB, 95 s every 1 GB. Returns what puts
-   * the connection back as it was.
+   * SQLite only, for the length of a bulk write:
+   * - a page cache that holds most of a batch's dirty pages (the default 2 MB spills them to the
+   *   WAL mid-transaction, again and again; 32 MB keeps an import of a million lines under 300 MB
+   *   of memory);
+   * - the copying of the WAL back into the database left to the checkpointer's worker, on the
+   *   other core, with its RESTARTs held (see `holdRestarts`); the connection's own checkpoint
+   *   only bounds the log, at 1 GB. Measured, 300,000 lines into 200,000, five runs of each
+   *   alternated: 124 s on average when the connection checkpointed every 64 MB itself, 107 s so;
+   * - a busy timeout long enough to wait out another process's checkpoint of a whole batch.
+   *
+   * Returns what puts the connection and the worker back as they were.
    */
   async widenForBulk(db: Db): Promise<() => Promise<void>> {
     if (this.dialect !== 'sqlite') return async () => {};
-    const [cache] = await this.run<{ cache_size: number }>(db, 'pragma cache_size', []);
-    const [checkpoint] = await this.run<{ wal_autocheckpoint: number }>(db, 'pragma wal_autocheckpoint', []);
+    const pragmas = ['cache_size', 'wal_autocheckpoint', 'busy_timeout'] as const;
+    const before: number[] = [];
+    // Each answers one row of one column, named after the pragma or not (busy_timeout's is "timeout").
+    for (const name of pragmas) before.push(Number(Object.values((await this.run<object>(db, `pragma ${name}`, []))[0]!)[0]));
     await this.run(db, `pragma cache_size = ${BULK_CACHE_KIB}`, []);
     await this.run(db, `pragma wal_autocheckpoint = ${BULK_CHECKPOINT_PAGES}`, []);
+    await this.run(db, `pragma busy_timeout = ${BULK_BUSY_TIMEOUT_MS}`, []);
+    const releaseRestarts = holdRestarts();
     return async () => {
-      await this.run(db, `pragma cache_size = ${Number(cache!.cache_size)}`, []);
-      await this.run(db, `pragma wal_autocheckpoint = ${Number(checkpoint!.wal_autocheckpoint)}`, []);
+      releaseRestarts();
+      for (const [i, name] of pragmas.entries()) await this.run(db, `pragma ${name} = ${before[i]}`, []);
     };
   }
 

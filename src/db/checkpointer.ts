@@ -46,11 +46,12 @@ const db = new SQLite(workerData.file);
 db.pragma('busy_timeout = 0');
 let timer;
 let quickRetries = 0;
+let restarts = workerData.restarts;
 const checkpoint = () => {
   let next = workerData.intervalMs;
   try {
     const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (log >= workerData.restartFrames && checkpointed === log) {
+    if (restarts && log >= workerData.restartFrames && checkpointed === log) {
       const [{ busy }] = db.pragma('wal_checkpoint(RESTART)');
       // Busy: a write, or a reader still on the log, was in the way. The server's are short, so
       // a retry soon after usually gets through; past the quick retries, the next tick tries.
@@ -65,12 +66,37 @@ const checkpoint = () => {
   timer = setTimeout(checkpoint, next);
 };
 timer = setTimeout(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearTimeout(timer);
-  db.close();
-  parentPort.close();
+parentPort.on('message', (message) => {
+  if (message === 'stop') {
+    clearTimeout(timer);
+    db.close();
+    parentPort.close();
+  } else restarts = message.restarts;
 });
 `;
+
+/** The workers of this process, which `holdRestarts` tells. */
+const workers = new Set<Worker>();
+let restartHolds = 0;
+
+/**
+ * Stops the RESTART checkpoints of this process's workers until the returned function is called:
+ * for a bulk write, whose transactions each commit hundreds of megabytes. A RESTART copies what
+ * was committed since the PASSIVE checkpoint before it while holding the write lock, so after a
+ * batch it kept the next one (and any other writer) waiting for seconds: an import once failed
+ * with "database is locked" when its 5 s busy timeout ran out. The log does not grow for want of
+ * them: the bulk writer's transactions come one at a time, and the first to find the log wholly
+ * copied by the PASSIVE ones starts it over.
+ */
+export function holdRestarts(): () => void {
+  if (restartHolds++ === 0) for (const worker of workers) worker.postMessage({ restarts: false });
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--restartHolds === 0) for (const worker of workers) worker.postMessage({ restarts: true });
+  };
+}
 
 export interface Checkpointer {
   /** Stops the worker and closes its connection; the caller's connection then takes over on close. */
@@ -92,8 +118,10 @@ export function startCheckpointer(file: string, onExit: (error?: Error) => void)
       restartFrames: RESTART_FRAMES,
       retryMs: RESTART_RETRY_MS,
       quickRetries: RESTART_QUICK_RETRIES,
+      restarts: restartHolds === 0,
     },
   });
+  workers.add(worker);
   // It must never keep the process alive on its own.
   worker.unref();
   let stopping = false;
@@ -101,6 +129,7 @@ export function startCheckpointer(file: string, onExit: (error?: Error) => void)
   worker.on('error', (error) => (failure = error));
   const exited = new Promise<void>((resolve) =>
     worker.once('exit', () => {
+      workers.delete(worker);
       if (!stopping) onExit(failure);
       resolve();
     }),
