@@ -81,10 +81,10 @@ let restartHolds = 0;
 
 /**
  * Stops the RESTART checkpoints of this process's workers until the returned function is called:
- * for a bulk write, whose transactions each commit hundreds of megabytes. A RESTART copies what
+ * for a bulk write, whose transactions each commit tens of megabytes of log. A RESTART copies what
  * was committed since the PASSIVE checkpoint before it while holding the write lock, so after a
- * batch it kept the next one (and any other writer) waiting for seconds: an import once failed
- * with "database is locked" when its 5 s busy timeout ran out. The log does not grow for want of
+ * batch it can keep the next one (and any other writer) waiting: an import once failed with
+ * "database is locked" when its 5 s busy timeout ran out. The log does not grow for want of
  * them: the bulk writer's transactions come one at a time, and the first to find the log wholly
  * copied by the PASSIVE ones starts it over.
  */
