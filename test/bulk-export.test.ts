@@ -3,12 +3,9 @@ import { importNdjson } from '../src/bulk/import.js';
 import { generateConversations } from '../src/demo/generator.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { parley } from './helpers/cli.js';
+import { linesOf } from './helpers/import-lines.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
-
-async function* linesOf(text: string) {
-  for (const line of text.split('\n')) yield line;
-}
 
 /** The uuids the list gives for `query`, oldest first. */
 async function listed(ws: TestWorkspace, query: Record<string, string>) {

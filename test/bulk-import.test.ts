@@ -5,28 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exportNdjson } from '../src/bulk/export.js';
 import { importNdjson } from '../src/bulk/import.js';
-import { generateConversations } from '../src/demo/generator.js';
 import { writeTransaction } from '../src/db/transaction.js';
 import { describeEachDialect, type TestWorkspace } from './helpers/app.js';
 import { conversationBody } from './helpers/fixtures.js';
 import { parley } from './helpers/cli.js';
+import { generatedLines, linesOf, ndjson } from './helpers/import-lines.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
-
-/** Generated conversations with messages, as import lines (the list's shape plus `messages`). */
-function generatedLines(count: number, seed: number) {
-  return [...generateConversations({ count, seed, now: NOW, messages: true })].map(({ uuid, body, messages }) => ({
-    uuid,
-    ...body,
-    messages,
-  }));
-}
-
-const ndjson = (lines: unknown[]) => lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n') + '\n';
-
-async function* linesOf(text: string) {
-  for (const line of text.split('\n')) yield line;
-}
 
 /** Every conversation of the workspace through the API, oldest first. */
 async function listAll(ws: TestWorkspace, query: Record<string, string> = {}) {
@@ -64,7 +49,7 @@ describeEachDialect('parley import', (t) => {
 
   it('lands every line as the list shows it, with its messages; importing the file again changes nothing', async () => {
     const ws = await t.newWorkspace();
-    const lines = generatedLines(60, 11);
+    const lines = generatedLines(60, 11, NOW);
     const path = file('generated.ndjson', lines);
 
     const first = await cli(['import', ws.subdomain, path]);
@@ -89,7 +74,7 @@ describeEachDialect('parley import', (t) => {
 
   it('reports each bad line by number with the API reason on stderr, lands the good ones and exits 2', async () => {
     const ws = await t.newWorkspace();
-    const generated = generatedLines(12, 12);
+    const generated = generatedLines(12, 12, NOW);
     const a = generated.find((line) => line.call)!;
     const [b, c, d, e, f] = generated.filter((line) => line !== a);
     const { status: _, ...noStatus } = b!;
@@ -127,7 +112,7 @@ describeEachDialect('parley import', (t) => {
 
   it('reads standard input for -', async () => {
     const ws = await t.newWorkspace();
-    const lines = generatedLines(5, 13);
+    const lines = generatedLines(5, 13, NOW);
     const run = await cli(['import', ws.subdomain, '-'], ndjson(lines));
     expect(run.code).toBe(0);
     expect((await listAll(ws)).conversations.map((conversation) => conversation.uuid)).toEqual(lines.map((line) => line.uuid));
@@ -143,7 +128,7 @@ describeEachDialect('parley import', (t) => {
 
   it('keeps total exact after an import, and after a re-import that moves statuses, channels, agents and campaigns', async () => {
     const ws = await t.newWorkspace();
-    const lines = generatedLines(40, 14);
+    const lines = generatedLines(40, 14, NOW);
     const agents = [...new Set(lines.map((line) => line.agent_uuid).filter(Boolean))] as string[];
     const campaigns = [...new Set(lines.map((line) => line.campaign_uuid).filter(Boolean))] as string[];
     expect(campaigns.length).toBeGreaterThan(1);
@@ -236,7 +221,7 @@ describeEachDialect('parley import', (t) => {
 
   it("keeps phone fragments' totals and first pages as PUTs of the lines leave them, through re-imports and the writes after", async () => {
     type Line = ReturnType<typeof generatedLines>[number];
-    const lines = generatedLines(40, 22);
+    const lines = generatedLines(40, 22, NOW);
     const digits = (contact: Line['contact']) => contact.phone_number!.replace(/\D/g, '');
     // Contacts with several conversations, and one number's fragments that other numbers share.
     expect(new Set(lines.map((line) => line.contact.uuid)).size).toBeLessThan(lines.length);
@@ -277,7 +262,7 @@ describeEachDialect('parley import', (t) => {
     await write(changed, 7);
     await expectSamePhonePages();
     // The API's writes after an import keep them too: the import left the suffixes to the triggers again.
-    const { uuid: added, messages: _, ...generated } = generatedLines(1, 23)[0]!;
+    const { uuid: added, messages: _, ...generated } = generatedLines(1, 23, NOW)[0]!;
     const after = { ...generated, contact: changed[3]!.contact, created_at: '2026-11-25T11:00:00Z' };
     for (const ws of [viaPut, viaImport]) expect((await ws.put(added, after)).statusCode).toBe(201);
     await expectSamePhonePages();
@@ -287,7 +272,7 @@ describeEachDialect('parley import', (t) => {
 
   it("stores each new conversation with the body its rows give, its contact as the batch's last line naming it leaves it", async () => {
     const ws = await t.newWorkspace();
-    const lines = generatedLines(40, 21);
+    const lines = generatedLines(40, 21, NOW);
     lines[30] = { ...lines[30]!, contact: { ...lines[0]!.contact, name: 'Renamed later' } };
     const result = await importNdjson(t.db, ws.id, linesOf(ndjson(lines)));
     expect(result.imported).toBe(40);
@@ -306,7 +291,7 @@ describeEachDialect('parley import', (t) => {
 
   it('upserts messages by uuid and refuses a message of another conversation or a session the line does not list', async () => {
     const ws = await t.newWorkspace();
-    const [a, b] = generatedLines(2, 15);
+    const [a, b] = generatedLines(2, 15, NOW);
     await importNdjson(t.db, ws.id, linesOf(ndjson([a, b])));
     const edited = { ...a!, messages: [{ ...a!.messages![0]!, content: 'edited' }] };
     const foreignSession = { ...b!, messages: [{ ...b!.messages![0]!, uuid: randomUUID(), session_uuid: a!.session_uuids![0]! }] };
@@ -337,7 +322,7 @@ describeEachDialect('parley import', (t) => {
 
   it('exports what it imported, byte for byte', async () => {
     const ws = await t.newWorkspace();
-    const text = ndjson(generatedLines(30, 16));
+    const text = ndjson(generatedLines(30, 16, NOW));
     await importNdjson(t.db, ws.id, linesOf(text));
     let exported = '';
     for await (const line of exportNdjson(t.db, ws.id)) exported += line;

@@ -4,9 +4,9 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { importNdjson } from '../src/bulk/import.js';
 import { RESTART_FRAMES } from '../src/db/checkpointer.js';
-import { generateConversations } from '../src/demo/generator.js';
 import { describeEachDialect, type TestContext, type TestWorkspace } from './helpers/app.js';
 import { conversationBody } from './helpers/fixtures.js';
+import { generatedLines, linesOf, ndjson } from './helpers/import-lines.js';
 
 /**
  * SQLite only: the write-ahead log is SQLite's (PostgreSQL recycles its own). Under writes that
@@ -63,13 +63,10 @@ describeEachDialect(
 
     it("stays bounded under writes after an import, which holds the checkpointer's restarts only while it runs", async () => {
       const ws = await t.newWorkspace();
-      const lines = [...generateConversations({ count: 50, seed: 5, now: new Date(), messages: true })].map(({ uuid, body, messages }) =>
-        JSON.stringify({ uuid, ...body, messages }),
-      );
-      async function* each() {
-        yield* lines;
-      }
-      expect(await importNdjson(t.db, ws.id, each())).toMatchObject({ imported: 50, rejectedCount: 0 });
+      expect(await importNdjson(t.db, ws.id, linesOf(ndjson(generatedLines(50, 5, new Date()))))).toMatchObject({
+        imported: 50,
+        rejectedCount: 0,
+      });
       await expectBoundedUnderWrites(t, ws);
     }, 120_000);
   },

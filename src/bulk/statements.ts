@@ -85,17 +85,18 @@ export class Statements {
    */
   async widenForBulk(db: Db): Promise<() => Promise<void>> {
     if (this.dialect !== 'sqlite') return async () => {};
-    const pragmas = ['cache_size', 'wal_autocheckpoint', 'busy_timeout'] as const;
-    const before: number[] = [];
-    // Each answers one row of one column, named after the pragma or not (busy_timeout's is "timeout").
-    for (const name of pragmas) before.push(Number(Object.values((await this.run<object>(db, `pragma ${name}`, []))[0]!)[0]));
-    await this.run(db, `pragma cache_size = ${BULK_CACHE_KIB}`, []);
-    await this.run(db, `pragma wal_autocheckpoint = ${BULK_CHECKPOINT_PAGES}`, []);
-    await this.run(db, `pragma busy_timeout = ${BULK_BUSY_TIMEOUT_MS}`, []);
+    const bulk = { cache_size: BULK_CACHE_KIB, wal_autocheckpoint: BULK_CHECKPOINT_PAGES, busy_timeout: BULK_BUSY_TIMEOUT_MS };
+    const before: [string, unknown][] = [];
+    for (const [name, value] of Object.entries(bulk)) {
+      // One row of one column, named after the pragma or not (busy_timeout's is "timeout").
+      const [row] = await this.run<object>(db, `pragma ${name}`, []);
+      before.push([name, Object.values(row!)[0]]);
+      await this.run(db, `pragma ${name} = ${value}`, []);
+    }
     const releaseRestarts = holdRestarts();
     return async () => {
       releaseRestarts();
-      for (const [i, name] of pragmas.entries()) await this.run(db, `pragma ${name} = ${before[i]}`, []);
+      for (const [name, value] of before) await this.run(db, `pragma ${name} = ${Number(value)}`, []);
     };
   }
 
