@@ -1104,6 +1104,60 @@ describeEachDialect('GET /api/v1/conversations', (t) => {
       }
     });
 
+    it('keeps a list filtered by task across writes to conversations without it, and reads it again after one that shows or takes it', async () => {
+      const ws = await t.newWorkspace();
+      const [taskA, taskB] = [randomUUID(), randomUUID()];
+      const aBody = conversationBody({ task_uuids: [taskA], created_at: at(1) });
+      const a = await create(ws, aBody);
+      const bBody = conversationBody({ task_uuids: [taskB], created_at: at(2) });
+      const b = await create(ws, bBody);
+
+      const { client, list, close } = await keptListClient(ws);
+      try {
+        const ofTaskA = { task_uuid: taskA.toUpperCase() };
+        const first = await list(ofTaskA);
+        expect(first.body.data.data.map((c: Conversation) => c.uuid)).toEqual([a.uuid]);
+        expect(first.queries).toBeGreaterThan(1);
+        const activeOfTaskA = { task_uuid: taskA, status: 'active' };
+        expect((await list(activeOfTaskA)).body.data.total).toBe(1);
+
+        // Writes to conversations that neither had nor now have the task: authentication only.
+        const patch = await client.request({ method: 'PATCH', url: `/api/v1/conversations/${b.uuid}`, payload: { status: 'Closed' } });
+        expect(patch.statusCode).toBe(200);
+        const message = await client.request({
+          method: 'POST',
+          url: `/api/v1/conversations/${b.uuid}/messages`,
+          payload: { sender: 'AI', content: 'hi' },
+        });
+        expect(message.statusCode).toBe(201);
+        expect((await client.put(randomUUID(), conversationBody({ agent_uuid: a.agent_uuid }))).statusCode).toBe(201);
+        expect(await list(ofTaskA)).toEqual({ body: first.body, queries: 1 });
+        expect((await list(activeOfTaskA)).queries).toBe(1);
+
+        // A status change to the task's conversation shows in it.
+        const closed = await client.request({ method: 'PATCH', url: `/api/v1/conversations/${a.uuid}`, payload: { status: 'Closed' } });
+        expect(closed.statusCode).toBe(200);
+        const afterPatch = await list(ofTaskA);
+        expect(afterPatch.queries).toBeGreaterThan(1);
+        expect(afterPatch.body.data.data).toEqual([closed.json().data]);
+        expect((await list(activeOfTaskA)).body.data.total).toBe(0);
+
+        // The task taken off its conversation leaves the list empty; linked to another, it shows that one.
+        expect((await client.put(a.uuid, { ...aBody, status: 'Closed', task_uuids: [] })).statusCode).toBe(200);
+        const afterUnlink = await list(ofTaskA);
+        expect(afterUnlink.queries).toBeGreaterThan(1);
+        expect(afterUnlink.body.data.total).toBe(0);
+        expect((await list(ofTaskA)).queries).toBe(1);
+        const linked = await client.put(b.uuid, { ...bBody, status: 'Closed', task_uuids: [taskB, taskA] });
+        expect(linked.statusCode).toBe(200);
+        const afterLink = await list(ofTaskA);
+        expect(afterLink.queries).toBeGreaterThan(1);
+        expect(afterLink.body.data.data).toEqual([linked.json().data]);
+      } finally {
+        await close();
+      }
+    });
+
     it('keeps a list filtered by phone across writes to conversations whose numbers do not hold the fragment, and reads it again after one whose number does', async () => {
       const ws = await t.newWorkspace();
       const contact = (phone_number: string | null) => ({ uuid: randomUUID(), name: 'Pat', surname: 'Lee', phone_number, email: null });

@@ -16,7 +16,8 @@ import {
 
 /**
  * Parley's list against the reference model (test/model/), on random workspaces written through
- * `PUT /api/v1/conversations/{uuid}` and random queries: every answer must be the model's, whole.
+ * `PUT /api/v1/conversations/{uuid}` and random queries between those writes: every answer must be
+ * the model's, whole, whether the response cache kept it or not.
  *
  * Each run prints its seed; `FC_SEED=<seed>` repeats it, and `FC_SEED=<seed> FC_PATH=<path>`
  * (both printed by fast-check on a failure) replays just the shrunk counterexample.
@@ -42,6 +43,8 @@ interface Stats {
   rejected: number;
   phoneMatches: number;
   cursorPages: number;
+  /** Pages asked again after the writes that followed them. */
+  askedAgain: number;
   details: number;
 }
 
@@ -107,7 +110,18 @@ function pageOf(recipe: QueryRecipe, total: number, perPage: number): string | u
   }
 }
 
-async function runQuery(ws: TestWorkspace, model: ConversationsModel, plan: WorkspacePlan, recipe: QueryRecipe, stats: Stats) {
+/**
+ * Asks a recipe's query, then makes the writes `then` makes; a page (not a cursor walk) is asked
+ * again after them, so that an answer the response cache kept across writes is held to the model too.
+ */
+async function runQuery(
+  ws: TestWorkspace,
+  model: ConversationsModel,
+  plan: WorkspacePlan,
+  recipe: QueryRecipe,
+  stats: Stats,
+  then: () => Promise<void>,
+) {
   const query: ListQuery = resolveFilters(recipe, plan.salt, model.known);
   const invalid = recipe.invalid === undefined ? undefined : INVALID[recipe.invalid]!;
   const url = (q: ListQuery) => `/api/v1/conversations${toQueryString(q)}`;
@@ -136,6 +150,7 @@ async function runQuery(ws: TestWorkspace, model: ConversationsModel, plan: Work
       if (typeof next !== 'string') break;
       query.cursor = next;
     }
+    await then();
     return;
   }
 
@@ -145,24 +160,44 @@ async function runQuery(ws: TestWorkspace, model: ConversationsModel, plan: Work
   const page = pageOf(recipe, total, perPage);
   if (page !== undefined) query.page = page;
   if (invalid) query[invalid[0]] = invalid[1];
-  const expected = model.list(query);
-  const response = await ws.request({ method: 'GET', url: url(query) });
-  count(compare(`GET ${url(query)}`, response, expected), expected);
+  const ask = async () => {
+    const expected = model.list(query);
+    const response = await ws.request({ method: 'GET', url: url(query) });
+    count(compare(`GET ${url(query)}`, response, expected), expected);
+  };
+  await ask();
+  await then();
+  await ask();
+  stats.askedAgain++;
 }
 
-/** One generated workspace: every write compared with the model's, then every query. */
+/**
+ * One generated workspace: every write and every query compared with the model's. Half the writes
+ * come first and the rest fall between the queries, each query asked again after the writes that
+ * follow it.
+ */
 async function check(ws: TestWorkspace, plan: WorkspacePlan, stats: Stats) {
   const model = new ConversationsModel();
   stats.workspaces++;
-  for (const { conversation, body: spec } of writesOf(plan)) {
+  const put = async ({ conversation, body: spec }: ReturnType<typeof writesOf>[number]) => {
     const uuid = uuidOf(plan.salt, 'conversation', conversation);
     const body = bodyOf(plan, conversation, spec, model.has(uuid), model.callOf(uuid));
     const expected = model.put(uuid, body);
     const response = await ws.put(uuid, body);
     compare(`PUT /api/v1/conversations/${uuid} ${JSON.stringify(body)}`, response, expected);
     stats.writes++;
+  };
+  const writes = writesOf(plan);
+  const first = Math.ceil(writes.length / 2);
+  for (const write of writes.slice(0, first)) await put(write);
+  const later = writes.slice(first);
+  const queries = plan.queries.length;
+  for (const [i, recipe] of plan.queries.entries()) {
+    const due = later.slice(Math.floor((i * later.length) / queries), Math.floor(((i + 1) * later.length) / queries));
+    await runQuery(ws, model, plan, recipe, stats, async () => {
+      for (const write of due) await put(write);
+    });
   }
-  for (const recipe of plan.queries) await runQuery(ws, model, plan, recipe, stats);
   // Each conversation on its own reads as the model's too (in upper case once: uuids are case-insensitive), and one never written is a 404.
   for (const [i, uuid] of [...model.uuids, uuidOf(plan.salt, 'conversation', -1)].entries()) {
     const asked = i % 2 ? uuid.toUpperCase() : uuid;
@@ -178,7 +213,17 @@ async function check(ws: TestWorkspace, plan: WorkspacePlan, stats: Stats) {
 describeEachDialect('GET /api/v1/conversations against the reference model', (t) => {
   it(`answers at least ${MIN_QUERIES} random queries on random workspaces exactly as the model does`, async () => {
     console.log(`[list-model ${t.dialect}] seed ${SEED}: repeat this run with FC_SEED=${SEED}`);
-    const stats: Stats = { workspaces: 0, writes: 0, queries: 0, nonEmpty: 0, rejected: 0, phoneMatches: 0, cursorPages: 0, details: 0 };
+    const stats: Stats = {
+      workspaces: 0,
+      writes: 0,
+      queries: 0,
+      nonEmpty: 0,
+      rejected: 0,
+      phoneMatches: 0,
+      cursorPages: 0,
+      askedAgain: 0,
+      details: 0,
+    };
     const started = Date.now();
     let failedAt: number | undefined;
     await fc.assert(
@@ -204,5 +249,6 @@ describeEachDialect('GET /api/v1/conversations against the reference model', (t)
     expect(stats.phoneMatches).toBeGreaterThan(0);
     expect(stats.rejected).toBeGreaterThan(0);
     expect(stats.cursorPages).toBeGreaterThan(0);
+    expect(stats.askedAgain).toBeGreaterThan(0);
   }, 600_000);
 });
