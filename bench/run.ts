@@ -93,7 +93,7 @@ async function runDialect(dialect: Dialect, profile: Profile, options: { quick: 
   const dataset = await prepareDataset(dialect, size, options);
   try {
     console.log(
-      `  ${dataset.built ? 'seeded' : 'cached'}: import ${number(dataset.import.perSecond)} conversations/s (${dataset.import.seconds.toFixed(1)} s)`,
+      `  ${dataset.built ? 'seeded' : 'cached'}: import ${number(dataset.import.perSecond)} conversations/s (${dataset.import.seconds.toFixed(1)} s); copy floor ${number(dataset.copyFloor.perSecond)}/s`,
     );
     const samples = await sampleWorkspace(dataset.target, dataset.bigWorkspaceId);
     const parley = await startParley(dataset);
