@@ -24,6 +24,12 @@ const figure = (conversations: number, started: number): CopyFloor => {
   return { conversations, seconds, perSecond: conversations / seconds, measuredAt: new Date().toISOString() };
 };
 
+/** A floor that copied fewer conversations than it counts would be no floor at all. */
+function copiedAll(floor: CopyFloor, copied: number): CopyFloor {
+  if (copied !== floor.conversations) throw new Error(`the copy floor copied ${copied} conversations, not ${floor.conversations}`);
+  return floor;
+}
+
 /** `scratch` must not exist; the caller removes it after. */
 export function sqliteCopyFloor(source: string, scratch: string, workspaceId: number, conversations: number): CopyFloor {
   const db = new SQLite(scratch);
@@ -41,7 +47,7 @@ export function sqliteCopyFloor(source: string, scratch: string, workspaceId: nu
     for (const { sql } of schema) db.exec(sql);
     const tables = db
       .prepare<[], { name: string }>(
-        "select name from src.sqlite_master where type = 'table' and exists (select 1 from pragma_table_info(name) where name = 'workspace_id') order by rowid",
+        "select m.name from src.sqlite_master m where m.type = 'table' and exists (select 1 from pragma_table_info(m.name, 'src') c where c.name = 'workspace_id') order by m.rowid",
       )
       .all()
       .map((row) => row.name);
@@ -57,7 +63,9 @@ export function sqliteCopyFloor(source: string, scratch: string, workspaceId: nu
       for (const table of tables)
         db.prepare(`insert into main.${table} select * from src.${table} where workspace_id = ?`).run(workspaceId);
     })();
-    return figure(conversations, started);
+    const result = figure(conversations, started);
+    const counted = db.prepare<[number], { copied: number }>('select count(*) as copied from main.conversations where workspace_id = ?');
+    return copiedAll(result, counted.get(workspaceId)!.copied);
   } finally {
     db.close();
   }
@@ -90,7 +98,11 @@ export async function postgresCopyFloor(template: string, workspaceId: number, c
     for (const table of tables)
       await client.query(`insert into floor.${table} select * from public.${table} where workspace_id = $1`, [workspaceId]);
     await client.query('commit');
-    return figure(conversations, started);
+    const result = figure(conversations, started);
+    const counted = await client.query<{ copied: string }>('select count(*) as copied from floor.conversations where workspace_id = $1', [
+      workspaceId,
+    ]);
+    return copiedAll(result, Number(counted.rows[0]!.copied));
   } finally {
     await client.end().catch(() => {});
     await dropDatabase(scratch);
