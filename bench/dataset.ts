@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { seedWorkspace } from '../src/bulk/seed.js';
-import { type CopyFloor, postgresCopyFloor, sqliteCopyFloor } from './copy-floor.js';
 import { generateConversations } from '../src/demo/generator.js';
 import type { DatabaseTarget } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
@@ -13,6 +12,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/tables.js';
 import { createToken } from '../src/tokens/repository.js';
 import { createWorkspace } from '../src/workspaces/repository.js';
+import { type CopyFloor, postgresCopyFloor, sqliteCopyFloor } from './copy-floor.js';
 import { copyDatabase, createDatabase, databaseExists, dropDatabase, postgresUrl } from './postgres.js';
 import { peakRss, ROOT, spawnBuilt, tail } from './processes.js';
 

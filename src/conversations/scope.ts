@@ -8,10 +8,10 @@ import type { Conversation } from './schemas.js';
  * or contact's phone number, as it stood before or after the write), or any answer at all ('all').
  *
  * A write changes the rows of one conversation and of what it alone owns (its call, tasks,
- * sessions, messages), so a list filtered to other agents, contacts, campaigns or tasks, or to a phone
- * fragment its contact's number does not contain, reads the same before and after it. A change
- * to a contact shows in the bodies of all the contact's conversations, whatever their agent: such
- * a write is 'all'.
+ * sessions, messages), so a list filtered to other agents, contacts, campaigns or tasks, or to a
+ * phone fragment its contact's number does not contain, reads the same before and after it. A
+ * change to a contact shows in the bodies of all the contact's conversations, whatever their
+ * agent: such a write is 'all'.
  */
 export type WriteScope = readonly string[] | 'all';
 
