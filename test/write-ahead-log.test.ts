@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { importNdjson } from '../src/bulk/import.js';
-import { RESTART_FRAMES } from '../src/db/checkpointer.js';
+import { holdRestarts, RESTART_FRAMES } from '../src/db/checkpointer.js';
 import { describeEachDialect, type TestContext, type TestWorkspace } from './helpers/app.js';
 import { conversationBody } from './helpers/fixtures.js';
 import { generatedLines, linesOf, ndjson } from './helpers/import-lines.js';
@@ -68,6 +70,15 @@ describeEachDialect(
         rejectedCount: 0,
       });
       await expectBoundedUnderWrites(t, ws);
+    }, 120_000);
+
+    it("stays bounded while a bulk write into another file holds that file's restarts", async () => {
+      const release = holdRestarts(join(tmpdir(), `parley-other-${randomUUID()}.db`));
+      try {
+        await expectBoundedUnderWrites(t, await t.newWorkspace());
+      } finally {
+        release();
+      }
     }, 120_000);
   },
   { dialects: ['sqlite'] },

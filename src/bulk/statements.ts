@@ -76,8 +76,8 @@ export class Statements {
    *   WAL mid-transaction, again and again; 32 MB keeps an import of a million lines under 300 MB
    *   of memory);
    * - the copying of the WAL back into the database left to the checkpointer's worker, on the
-   *   other core, with its RESTARTs held (see `holdRestarts`); the connection's own checkpoint
-   *   only bounds the log, at 1 GB. Measured, 300,000 lines into 200,000, five runs of each
+   *   other core, with the RESTARTs of this file's workers held (see `holdRestarts`); the
+   *   connection's own checkpoint only bounds the log, at 1 GB. Measured, 300,000 lines into 200,000, five runs of each
    *   alternated: 124 s on average when the connection checkpointed every 64 MB itself, 107 s so;
    * - a busy timeout long enough to wait out another process's checkpoint of a whole batch.
    *
@@ -93,7 +93,8 @@ export class Statements {
       before.push([name, Object.values(row!)[0]]);
       await this.run(db, `pragma ${name} = ${value}`, []);
     }
-    const releaseRestarts = holdRestarts();
+    const [main] = await this.run<{ file: string }>(db, "select file from pragma_database_list where name = 'main'", []);
+    const releaseRestarts = holdRestarts(main!.file);
     return async () => {
       releaseRestarts();
       for (const [name, value] of before) await this.run(db, `pragma ${name} = ${Number(value)}`, []);

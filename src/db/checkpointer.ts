@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -75,26 +76,39 @@ parentPort.on('message', (message) => {
 });
 `;
 
-/** The workers of this process, which `holdRestarts` tells. */
-const workers = new Set<Worker>();
-let restartHolds = 0;
+/** This process's workers, each with the file whose log it copies back (as an absolute path). */
+const workers = new Map<Worker, string>();
+/** Files whose workers hold their RESTARTs, with how many bulk writes asked. */
+const restartHolds = new Map<string, number>();
+
+const tellWorkers = (file: string, restarts: boolean) => {
+  for (const [worker, of] of workers) if (of === file) worker.postMessage({ restarts });
+};
 
 /**
- * Stops the RESTART checkpoints of this process's workers until the returned function is called:
- * for a bulk write, whose transactions each commit tens of megabytes of log. A RESTART copies what
+ * Stops the RESTART checkpoints of this process's workers on `file` until the returned function
+ * is called: for a bulk write, whose transactions each commit tens of megabytes of log. A RESTART copies what
  * was committed since the PASSIVE checkpoint before it while holding the write lock, so after a
  * batch it can keep the next one (and any other writer) waiting: an import once failed with
  * "database is locked" when its 5 s busy timeout ran out. The log does not grow for want of
  * them: the bulk writer's transactions come one at a time, and the first to find the log wholly
  * copied by the PASSIVE ones starts it over.
  */
-export function holdRestarts(): () => void {
-  if (restartHolds++ === 0) for (const worker of workers) worker.postMessage({ restarts: false });
+export function holdRestarts(file: string): () => void {
+  const key = resolve(file);
+  const holds = restartHolds.get(key) ?? 0;
+  restartHolds.set(key, holds + 1);
+  if (holds === 0) tellWorkers(key, false);
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    if (--restartHolds === 0) for (const worker of workers) worker.postMessage({ restarts: true });
+    const left = restartHolds.get(key)! - 1;
+    if (left > 0) restartHolds.set(key, left);
+    else {
+      restartHolds.delete(key);
+      tellWorkers(key, true);
+    }
   };
 }
 
@@ -118,10 +132,10 @@ export function startCheckpointer(file: string, onExit: (error?: Error) => void)
       restartFrames: RESTART_FRAMES,
       retryMs: RESTART_RETRY_MS,
       quickRetries: RESTART_QUICK_RETRIES,
-      restarts: restartHolds === 0,
+      restarts: !restartHolds.has(resolve(file)),
     },
   });
-  workers.add(worker);
+  workers.set(worker, resolve(file));
   // It must never keep the process alive on its own.
   worker.unref();
   let stopping = false;
